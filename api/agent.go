@@ -1,0 +1,73 @@
+package api
+
+import "time"
+
+// The agent protocol, under /agent/v1. A worker's agent:
+//
+//  1. POST /agent/v1/register with the one-time registration token it was
+//     created with (Authorization: Bearer <token>); the answer carries the
+//     credential scoped to its one worker, used as the bearer token for
+//     every later call.
+//  2. POST /agent/v1/heartbeat every HeartbeatInterval.
+//  3. GET /agent/v1/jobs/next?wait=30s long-polls for a job: 200 with a Job,
+//     or 204 when none arrived in time.
+//  4. POST /agent/v1/jobs/{id}/log with output lines as they come; the answer
+//     says whether the job was canceled.
+//  5. POST /agent/v1/jobs/{id}/complete with the exit code.
+
+// RegisterResponse is the answer to POST /agent/v1/register.
+type RegisterResponse struct {
+	WorkerID   string `json:"worker_id"`
+	Credential string `json:"credential"`
+	// HeartbeatInterval is how often the agent must call heartbeat, as a
+	// Go duration string.
+	HeartbeatInterval string `json:"heartbeat_interval"`
+}
+
+// HeartbeatResponse is the answer to POST /agent/v1/heartbeat.
+type HeartbeatResponse struct {
+	// CancelJobs lists jobs of this worker the agent must stop.
+	CancelJobs []string `json:"cancel_jobs,omitempty"`
+}
+
+// Job is one step handed to an agent.
+type Job struct {
+	ID     string `json:"id"`
+	TaskID string `json:"task_id"`
+	Step   string `json:"step"`
+	Syntax string `json:"syntax"`
+	Script string `json:"script"`
+	// Env holds extra environment variables for the script.
+	Env map[string]string `json:"env,omitempty"`
+}
+
+// Output streams of an agent log line.
+const (
+	StreamStdout = "stdout"
+	StreamStderr = "stderr"
+)
+
+// AgentLogLine is one line of script output.
+type AgentLogLine struct {
+	Time    time.Time `json:"time"`
+	Stream  string    `json:"stream"`
+	Message string    `json:"message"`
+}
+
+// AgentLogRequest is the body of POST /agent/v1/jobs/{id}/log.
+type AgentLogRequest struct {
+	Lines []AgentLogLine `json:"lines"`
+}
+
+// AgentLogResponse is the answer to a log upload.
+type AgentLogResponse struct {
+	Canceled bool `json:"canceled"`
+}
+
+// CompleteRequest is the body of POST /agent/v1/jobs/{id}/complete.
+// ExitCode is the script's exit status; Error, when set, says why the
+// script could not run or was stopped (ExitCode is then -1).
+type CompleteRequest struct {
+	ExitCode int    `json:"exit_code"`
+	Error    string `json:"error,omitempty"`
+}

@@ -1,0 +1,311 @@
+// Package api holds the JSON wire types shared by the dynpool server, the
+// worker agent and the client. It is a leaf package: it imports nothing of
+// dynpool's own, so any tool may depend on it.
+//
+// Durations travel as Go duration strings ("90m", "72h"), times as RFC 3339
+// with nanoseconds in UTC, and dates (catalog days) as "2006-01-02".
+package api
+
+import "time"
+
+// Error is the body of every 4xx and 5xx answer:
+// {"error":{"code":"invalid_argument","message":"...","field":"steps[0].script"}}.
+type Error struct {
+	// Code is a stable machine-readable word, one of the Code* constants.
+	Code string `json:"code"`
+	// Message is a human-readable sentence that says what is wrong and,
+	// where there is one, the fix.
+	Message string `json:"message"`
+	// Field names the offending request field, JSON-path style, if any.
+	Field string `json:"field,omitempty"`
+}
+
+// ErrorResponse wraps Error as the body of a failed request.
+type ErrorResponse struct {
+	Error Error `json:"error"`
+}
+
+// Error codes. Each maps to one HTTP status, set in one place on the server.
+const (
+	CodeInvalidArgument = "invalid_argument" // 400
+	CodeMalformedJSON   = "malformed_json"   // 400
+	CodeUnauthenticated = "unauthenticated"  // 401
+	CodeForbidden       = "forbidden"        // 403
+	CodeNotFound        = "not_found"        // 404
+	CodeConflict        = "conflict"         // 409
+	CodeInternal        = "internal"         // 500
+	CodeUnavailable     = "unavailable"      // 503
+)
+
+// CreateTenantRequest is the body of POST /api/v1/admin/tenants.
+type CreateTenantRequest struct {
+	Name string `json:"name"`
+}
+
+// Tenant is one customer instance. APIKey is set only in the answer to the
+// request that created it: the server keeps only its hash.
+type Tenant struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	APIKey string `json:"api_key,omitempty"`
+	// IdleTimeout and MaxLifetime are the effective values for this tenant
+	// (its override, else the server default), as Go duration strings.
+	IdleTimeout string `json:"idle_timeout"`
+	MaxLifetime string `json:"max_lifetime"`
+	// MaxWorkers is the most live workers the tenant may hold; 0 means no limit.
+	MaxWorkers int       `json:"max_workers"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+// TenantList is the body of GET /api/v1/admin/tenants.
+type TenantList struct {
+	Tenants []Tenant `json:"tenants"`
+}
+
+// UpdateTenantRequest is the body of PATCH /api/v1/admin/tenants/{id}.
+// A nil field is left unchanged; an empty duration string removes the
+// override so the server default applies again.
+type UpdateTenantRequest struct {
+	IdleTimeout *string `json:"idle_timeout,omitempty"`
+	MaxLifetime *string `json:"max_lifetime,omitempty"`
+	MaxWorkers  *int    `json:"max_workers,omitempty"`
+}
+
+// Image status values, in lifecycle order.
+const (
+	ImageStatusPreview        = "preview"
+	ImageStatusActive         = "active"
+	ImageStatusDeprecated     = "deprecated"
+	ImageStatusDecommissioned = "decommissioned"
+)
+
+// Image is one worker image of the catalog.
+type Image struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	OS     string `json:"os"`
+	Family string `json:"family"`
+	// Status is one of the ImageStatus* values at the server's clock.
+	Status          string  `json:"status"`
+	StartDate       string  `json:"start_date,omitempty"`
+	DeprecationDate string  `json:"deprecation_date,omitempty"`
+	EndOfLifeDate   string  `json:"end_of_life_date,omitempty"`
+	Tools           []Tool  `json:"tools"`
+	Builds          []Build `json:"builds"`
+}
+
+// Tool is one entry of an image's tool manifest. Path, when set, is a
+// template in which {{version}} stands for each of Versions.
+type Tool struct {
+	Name     string   `json:"name"`
+	Versions []string `json:"versions"`
+	Path     string   `json:"path,omitempty"`
+}
+
+// Build is one rebuild of an image.
+type Build struct {
+	Version  string `json:"version"`
+	Released string `json:"released"`
+}
+
+// Alias is a generic image choice that resolves to the newest stable image
+// of its family at the time a worker is created.
+type Alias struct {
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	OS         string `json:"os"`
+	ResolvesTo string `json:"resolves_to"`
+}
+
+// ImageList is the body of GET /api/v1/images.
+type ImageList struct {
+	Images  []Image `json:"images"`
+	Aliases []Alias `json:"aliases"`
+}
+
+// Pool types.
+const (
+	PoolTypeDynamic = "dynamic"
+	PoolTypeStatic  = "static"
+)
+
+// Pool is a worker pool of a tenant.
+type Pool struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Type string `json:"type"`
+	// Image is the image id or alias id the pool was configured with.
+	Image string `json:"image"`
+	// ResolvedImage is the image id that Image names today.
+	ResolvedImage string `json:"resolved_image"`
+	IsDefault     bool   `json:"is_default"`
+	// Deprecated is true when ResolvedImage is deprecated and Image is not
+	// an alias.
+	Deprecated bool     `json:"deprecated"`
+	Warnings   []string `json:"warnings"`
+}
+
+// PoolList is the body of GET /api/v1/pools.
+type PoolList struct {
+	Pools []Pool `json:"pools"`
+}
+
+// CreatePoolRequest is the body of POST /api/v1/pools. Type defaults to
+// dynamic. The first pool of a tenant becomes its default pool.
+type CreatePoolRequest struct {
+	Name      string `json:"name"`
+	Type      string `json:"type,omitempty"`
+	Image     string `json:"image"`
+	IsDefault bool   `json:"is_default,omitempty"`
+}
+
+// UpdatePoolRequest is the body of PATCH /api/v1/pools/{id}; a nil field is
+// left unchanged. IsDefault may only be set to true (another pool then
+// loses the flag).
+type UpdatePoolRequest struct {
+	Name      *string `json:"name,omitempty"`
+	Image     *string `json:"image,omitempty"`
+	IsDefault *bool   `json:"is_default,omitempty"`
+}
+
+// Script syntaxes a step may use.
+const (
+	SyntaxBash       = "bash"
+	SyntaxSh         = "sh"
+	SyntaxPython     = "python"
+	SyntaxPowerShell = "pwsh"
+)
+
+// CreateTaskRequest is the body of POST /api/v1/tasks.
+type CreateTaskRequest struct {
+	Name  string        `json:"name"`
+	Steps []StepRequest `json:"steps"`
+}
+
+// StepRequest is one step of a CreateTaskRequest. Pool is a pool id or
+// name; empty means the tenant's default pool. Syntax defaults to bash.
+type StepRequest struct {
+	Name      string     `json:"name"`
+	Pool      string     `json:"pool,omitempty"`
+	Syntax    string     `json:"syntax,omitempty"`
+	Script    string     `json:"script"`
+	Container *Container `json:"container,omitempty"`
+}
+
+// Container names the execution container a step runs inside.
+type Container struct {
+	Image string `json:"image"`
+}
+
+// Task and step states.
+const (
+	StateQueued   = "queued"
+	StateRunning  = "running"
+	StateSuccess  = "success"
+	StateFailed   = "failed"
+	StateCanceled = "canceled"
+	// StateSkipped is a step that did not run because an earlier step failed
+	// or the task was canceled.
+	StateSkipped = "skipped"
+)
+
+// Task is a deployment or runbook run.
+type Task struct {
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	State      string     `json:"state"`
+	Error      string     `json:"error,omitempty"`
+	CreatedAt  time.Time  `json:"created_at"`
+	FinishedAt *time.Time `json:"finished_at,omitempty"`
+	Steps      []Step     `json:"steps"`
+}
+
+// Step is one step of a Task.
+type Step struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	PoolID   string `json:"pool_id"`
+	Syntax   string `json:"syntax"`
+	State    string `json:"state"`
+	WorkerID string `json:"worker_id,omitempty"`
+	ExitCode *int   `json:"exit_code,omitempty"`
+	Error    string `json:"error,omitempty"`
+}
+
+// Log levels of a task log line.
+const (
+	LevelVerbose = "verbose"
+	LevelInfo    = "info"
+	LevelWarning = "warning"
+	LevelError   = "error"
+)
+
+// LogLine is one line of a task log. Seq orders lines within a task and is
+// what ?after= resumes from.
+type LogLine struct {
+	Seq     int64     `json:"seq"`
+	Time    time.Time `json:"time"`
+	Level   string    `json:"level"`
+	Step    string    `json:"step,omitempty"`
+	Message string    `json:"message"`
+}
+
+// LogList is the body of GET /api/v1/tasks/{id}/log. With ?follow=true the
+// same lines arrive as server-sent events: "event: line" with a LogLine as
+// data, and a final "event: end" with the Task as data.
+type LogList struct {
+	Lines []LogLine `json:"lines"`
+}
+
+// Worker states.
+const (
+	WorkerProvisioning = "provisioning"
+	WorkerIdle         = "idle"
+	WorkerBusy         = "busy"
+	WorkerDraining     = "draining"
+	WorkerDestroying   = "destroying"
+	WorkerDestroyed    = "destroyed"
+	WorkerLost         = "lost"
+)
+
+// Destroy reasons.
+const (
+	DestroyIdleTimeout  = "idle-timeout"
+	DestroyMaxLifetime  = "max-lifetime"
+	DestroyWorkerLost   = "worker-lost"
+	DestroyRegistration = "registration-timeout"
+	DestroyCreateFailed = "create-failed"
+	DestroyOrphan       = "orphan"
+	// DestroyUnresponsive: the agent did not stop a canceled script in time.
+	DestroyUnresponsive = "unresponsive"
+)
+
+// Worker is one machine leased to a tenant.
+type Worker struct {
+	ID       string `json:"id"`
+	TenantID string `json:"tenant_id,omitempty"`
+	PoolID   string `json:"pool_id"`
+	Image    string `json:"image"`
+	Build    string `json:"build"`
+	Provider string `json:"provider"`
+	State    string `json:"state"`
+	// CreatedAt is when the worker was created; LeasedAt when it was bound
+	// to its tenant; LastUsedAt when its last step ended.
+	CreatedAt  time.Time  `json:"created_at"`
+	LeasedAt   *time.Time `json:"leased_at,omitempty"`
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+	// DestroyAt is when the worker is (or was) due for destruction: for an
+	// idle worker the earlier of idle timeout and max lifetime.
+	DestroyAt     *time.Time `json:"destroy_at,omitempty"`
+	DestroyReason string     `json:"destroy_reason,omitempty"`
+}
+
+// WorkerList is the body of GET /api/v1/workers and /api/v1/admin/workers.
+type WorkerList struct {
+	Workers []Worker `json:"workers"`
+}
+
+// Health is the body of /healthz and /readyz.
+type Health struct {
+	Status string `json:"status"`
+}
