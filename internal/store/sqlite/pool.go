@@ -1,0 +1,125 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/dynpool/dynpool/internal/store"
+)
+
+const poolColumns = `id, tenant_id, name, type, image, is_default, created_at`
+
+func scanPool(sc scanner) (*store.Pool, error) {
+	var (
+		p       store.Pool
+		created int64
+	)
+	if err := sc.Scan(&p.ID, &p.TenantID, &p.Name, &p.Type, &p.Image, &p.IsDefault, &created); err != nil {
+		return nil, err
+	}
+	p.CreatedAt = decTime(created)
+	return &p, nil
+}
+
+// PoolCreate inserts p. ErrConflict when the tenant already has a pool of
+// that name (or the id is taken); ErrNotFound when the tenant does not
+// exist. If p.IsDefault, the tenant's other pools lose the flag in the same
+// transaction.
+func (s *Store) PoolCreate(ctx context.Context, p *store.Pool) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if p.IsDefault {
+			if _, err := tx.ExecContext(ctx, `UPDATE pools SET is_default = 0 WHERE tenant_id = ?`, p.TenantID); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO pools (`+poolColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			p.ID, p.TenantID, p.Name, p.Type, p.Image, p.IsDefault, encTime(p.CreatedAt))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("create pool %s: %w", p.Name, mapErr(err))
+	}
+	return nil
+}
+
+// PoolGet returns the tenant's pool whose id is idOrName, or else whose name
+// is idOrName; ErrNotFound when neither matches within the tenant.
+func (s *Store) PoolGet(ctx context.Context, tenantID, idOrName string) (*store.Pool, error) {
+	p, err := scanPool(s.db.QueryRowContext(ctx, `SELECT `+poolColumns+` FROM pools
+		WHERE tenant_id = ? AND (id = ? OR name = ?)
+		ORDER BY id = ? DESC LIMIT 1`, tenantID, idOrName, idOrName, idOrName))
+	if err != nil {
+		return nil, fmt.Errorf("get pool %s: %w", idOrName, mapErr(err))
+	}
+	return p, nil
+}
+
+// PoolGetDefault returns the tenant's default pool; ErrNotFound when it has
+// none.
+func (s *Store) PoolGetDefault(ctx context.Context, tenantID string) (*store.Pool, error) {
+	p, err := scanPool(s.db.QueryRowContext(ctx,
+		`SELECT `+poolColumns+` FROM pools WHERE tenant_id = ? AND is_default = 1 LIMIT 1`, tenantID))
+	if err != nil {
+		return nil, fmt.Errorf("get default pool of tenant %s: %w", tenantID, mapErr(err))
+	}
+	return p, nil
+}
+
+// PoolList returns the tenant's pools, oldest first.
+func (s *Store) PoolList(ctx context.Context, tenantID string) ([]*store.Pool, error) {
+	rows, err := s.db.QueryContext(ctx,
+		`SELECT `+poolColumns+` FROM pools WHERE tenant_id = ? ORDER BY created_at, id`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("list pools: %w", err)
+	}
+	defer rows.Close()
+	var out []*store.Pool
+	for rows.Next() {
+		p, err := scanPool(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list pools: %w", err)
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list pools: %w", err)
+	}
+	return out, nil
+}
+
+// PoolUpdate writes Name, Image and IsDefault of p (by TenantID and ID),
+// clearing the flag on the tenant's other pools when p.IsDefault.
+// ErrNotFound for an unknown pool, ErrConflict on a duplicate name.
+func (s *Store) PoolUpdate(ctx context.Context, p *store.Pool) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if p.IsDefault {
+			if _, err := tx.ExecContext(ctx, `UPDATE pools SET is_default = 0 WHERE tenant_id = ? AND id <> ?`,
+				p.TenantID, p.ID); err != nil {
+				return err
+			}
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE pools SET name = ?, image = ?, is_default = ? WHERE tenant_id = ? AND id = ?`,
+			p.Name, p.Image, p.IsDefault, p.TenantID, p.ID)
+		if err != nil {
+			return err
+		}
+		return checkAffected(res)
+	})
+	if err != nil {
+		return fmt.Errorf("update pool %s: %w", p.ID, mapErr(err))
+	}
+	return nil
+}
+
+// PoolDelete removes the tenant's pool id; ErrNotFound when there is none.
+func (s *Store) PoolDelete(ctx context.Context, tenantID, id string) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM pools WHERE tenant_id = ? AND id = ?`, tenantID, id)
+	if err == nil {
+		err = checkAffected(res)
+	}
+	if err != nil {
+		return fmt.Errorf("delete pool %s: %w", id, mapErr(err))
+	}
+	return nil
+}

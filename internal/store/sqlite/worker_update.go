@@ -1,0 +1,112 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/dynpool/dynpool/api"
+	"github.com/dynpool/dynpool/internal/store"
+)
+
+// WorkerUpdate sets p.State (when not empty) and every non-nil field of p
+// on worker p.ID, and returns the updated worker. When p.FromStates is not
+// empty the current state must be one of them, else ErrConflict (the
+// worker is left unchanged). ErrNotFound for an unknown id.
+func (s *Store) WorkerUpdate(ctx context.Context, p *store.WorkerUpdateParams) (*store.Worker, error) {
+	sets, args := workerSets(p)
+	var w *store.Worker
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var state string
+		if err := tx.QueryRowContext(ctx, `SELECT state FROM workers WHERE id = ?`, p.ID).Scan(&state); err != nil {
+			return mapErr(err)
+		}
+		if len(p.FromStates) > 0 && !slices.Contains(p.FromStates, state) {
+			return fmt.Errorf("state %s is not one of %s: %w", state, strings.Join(p.FromStates, ", "), store.ErrConflict)
+		}
+		var err error
+		w, err = scanWorker(tx.QueryRowContext(ctx, `UPDATE workers SET `+strings.Join(sets, ", ")+
+			` WHERE id = ? RETURNING `+workerColumns, append(args, p.ID)...))
+		return mapErr(err)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update worker %s: %w", p.ID, err)
+	}
+	return w, nil
+}
+
+// workerSets returns the "column = ?" assignments for p and their
+// arguments; with nothing to set it assigns state to itself.
+func workerSets(p *store.WorkerUpdateParams) ([]string, []any) {
+	var (
+		sets []string
+		args []any
+	)
+	add := func(column string, value any) {
+		sets = append(sets, column+" = ?")
+		args = append(args, value)
+	}
+	if p.State != "" {
+		add("state", p.State)
+	}
+	for _, f := range []struct {
+		column string
+		value  *string
+	}{
+		{"resource_id", p.ResourceID},
+		{"registration_hash", p.RegistrationHash},
+		{"credential_hash", p.CredentialHash},
+		{"destroy_reason", p.DestroyReason},
+	} {
+		if f.value != nil {
+			add(f.column, *f.value)
+		}
+	}
+	for _, f := range []struct {
+		column string
+		value  *time.Time
+	}{
+		{"registered_at", p.RegisteredAt},
+		{"leased_at", p.LeasedAt},
+		{"last_used_at", p.LastUsedAt},
+		{"last_heartbeat_at", p.LastHeartbeatAt},
+		{"destroy_at", p.DestroyAt},
+		{"destroyed_at", p.DestroyedAt},
+	} {
+		if f.value != nil {
+			add(f.column, encTime(*f.value))
+		}
+	}
+	if len(sets) == 0 {
+		sets = append(sets, "state = state")
+	}
+	return sets, args
+}
+
+// WorkerAcquireIdle marks busy, in one statement, the idle worker of
+// p.TenantID, p.PoolID, p.Image and p.Build whose DestroyAt is after p.Now
+// (or unset) and that was used least recently (never used counts as
+// least), and returns it. ErrNotFound when there is none. Two callers never
+// get the same worker.
+func (s *Store) WorkerAcquireIdle(ctx context.Context, p *store.WorkerAcquireIdleParams) (*store.Worker, error) {
+	w, err := scanWorker(s.db.QueryRowContext(ctx, `UPDATE workers SET state = ?
+		WHERE id = (
+			SELECT id FROM workers
+			WHERE tenant_id = ? AND pool_id = ? AND state = ? AND image = ? AND build = ?
+				AND (destroy_at IS NULL OR destroy_at > ?)
+			ORDER BY COALESCE(last_used_at, 0), created_at, id
+			LIMIT 1)
+		RETURNING `+workerColumns,
+		api.WorkerBusy, p.TenantID, p.PoolID, api.WorkerIdle, p.Image, p.Build, encTime(p.Now)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("acquire idle worker in pool %s: %w", p.PoolID, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("acquire idle worker in pool %s: %w", p.PoolID, err)
+	}
+	return w, nil
+}

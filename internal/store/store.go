@@ -1,0 +1,227 @@
+// Package store is the durable state of dynpool: tenants, pools, tasks,
+// steps, task logs and workers. [Store] is the one seam behind which each
+// backend (sqlite, later postgres) sits; every backend passes the shared
+// conformance suite in storetest.
+//
+// Every state change the server acts on is written here first (invariant 3
+// of the design: nothing is lost). Methods are named noun then verb, take a
+// params struct where they take more than an id, and return [ErrNotFound]
+// or [ErrConflict] (wrapped) for the cases callers branch on.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Backends wrap them; callers test with errors.Is.
+var (
+	// ErrNotFound: no row matches (also: it belongs to another tenant).
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: a uniqueness rule or a state guard did not hold.
+	ErrConflict = errors.New("conflict")
+)
+
+// Store is implemented by each backend. All times are stored and returned
+// in UTC with at least microsecond precision.
+type Store interface {
+	TenantCreate(ctx context.Context, t *Tenant) error
+	// TenantGet returns ErrNotFound for an unknown id.
+	TenantGet(ctx context.Context, id string) (*Tenant, error)
+	// TenantGetByKeyHash finds the tenant whose API key hashes to hash.
+	TenantGetByKeyHash(ctx context.Context, hash string) (*Tenant, error)
+	TenantList(ctx context.Context) ([]*Tenant, error)
+	// TenantUpdate writes the overrides of t (by t.ID).
+	TenantUpdate(ctx context.Context, t *Tenant) error
+
+	// PoolCreate inserts p; ErrConflict if the tenant has a pool of that
+	// name. If p.IsDefault, the tenant's other pools lose the flag in the
+	// same transaction.
+	PoolCreate(ctx context.Context, p *Pool) error
+	// PoolGet finds a pool of the tenant by id, or else by name.
+	PoolGet(ctx context.Context, tenantID, idOrName string) (*Pool, error)
+	// PoolGetDefault returns the tenant's default pool or ErrNotFound.
+	PoolGetDefault(ctx context.Context, tenantID string) (*Pool, error)
+	PoolList(ctx context.Context, tenantID string) ([]*Pool, error)
+	// PoolUpdate writes name, image and is_default of p (by tenant and id),
+	// clearing is_default elsewhere when set; ErrConflict on a duplicate name.
+	PoolUpdate(ctx context.Context, p *Pool) error
+	PoolDelete(ctx context.Context, tenantID, id string) error
+
+	// TaskCreate inserts t and its steps (t.Steps, in order) in one
+	// transaction.
+	TaskCreate(ctx context.Context, t *Task) error
+	// TaskGet returns the task with its steps in order. tenantID "" matches
+	// any tenant (for the server's own use); otherwise another tenant's
+	// task is ErrNotFound.
+	TaskGet(ctx context.Context, tenantID, id string) (*Task, error)
+	// TaskListByState returns tasks (with steps) in any of states, oldest
+	// first.
+	TaskListByState(ctx context.Context, states ...string) ([]*Task, error)
+	// TaskUpdate writes state, error and finished_at of t (by id).
+	TaskUpdate(ctx context.Context, t *Task) error
+
+	// StepGet returns one step by id.
+	StepGet(ctx context.Context, id string) (*Step, error)
+	// StepUpdate writes state, worker_id, exit_code, error, started_at,
+	// dispatched_at and finished_at of s (by id).
+	StepUpdate(ctx context.Context, s *Step) error
+	// StepListByWorker returns the steps assigned to a worker in any of
+	// states, oldest first.
+	StepListByWorker(ctx context.Context, workerID string, states ...string) ([]*Step, error)
+
+	// LogAppend appends lines to a task log, assigning each its Seq
+	// (1, 2, 3, ... per task) in the slice it was given.
+	LogAppend(ctx context.Context, taskID string, lines []LogLine) error
+	// LogList returns up to limit lines with Seq > afterSeq, in order.
+	LogList(ctx context.Context, taskID string, afterSeq int64, limit int) ([]LogLine, error)
+
+	WorkerCreate(ctx context.Context, w *Worker) error
+	WorkerGet(ctx context.Context, id string) (*Worker, error)
+	// WorkerGetByCredentialHash finds a live worker by its agent credential.
+	WorkerGetByCredentialHash(ctx context.Context, hash string) (*Worker, error)
+	// WorkerGetByRegistrationHash finds a provisioning worker by the hash of
+	// its one-time registration token.
+	WorkerGetByRegistrationHash(ctx context.Context, hash string) (*Worker, error)
+	// WorkerUpdate is a compare-and-set: when p.FromStates is not empty the
+	// worker's current state must be one of them, else ErrConflict. It sets
+	// State (when not empty) and every non-nil field, and returns the
+	// updated worker; ErrNotFound for an unknown id.
+	WorkerUpdate(ctx context.Context, p *WorkerUpdateParams) (*Worker, error)
+	// WorkerAcquireIdle atomically picks the idle worker of p.TenantID,
+	// p.PoolID, p.Image and p.Build that was used least recently and whose
+	// DestroyAt is after p.Now, marks it busy and returns it; ErrNotFound
+	// when there is none.
+	WorkerAcquireIdle(ctx context.Context, p *WorkerAcquireIdleParams) (*Worker, error)
+	// WorkerList returns workers matching p, oldest first.
+	WorkerList(ctx context.Context, p *WorkerListParams) ([]*Worker, error)
+	// WorkerListExpired returns workers in any of states whose DestroyAt is
+	// at or before now; its cost follows the number returned, not the fleet.
+	WorkerListExpired(ctx context.Context, now time.Time, states ...string) ([]*Worker, error)
+
+	Close() error
+}
+
+// Tenant is a customer instance. Zero overrides mean "use the server default".
+type Tenant struct {
+	ID         string
+	Name       string
+	APIKeyHash string
+	// IdleTimeout and MaxLifetime override the server defaults when > 0.
+	IdleTimeout time.Duration
+	MaxLifetime time.Duration
+	// MaxWorkers limits live workers when > 0.
+	MaxWorkers int
+	CreatedAt  time.Time
+}
+
+// Pool is a worker pool of a tenant. Image is an image id or alias id.
+type Pool struct {
+	ID        string
+	TenantID  string
+	Name      string
+	Type      string
+	Image     string
+	IsDefault bool
+	CreatedAt time.Time
+}
+
+// Task is a deployment or runbook run with its ordered steps.
+type Task struct {
+	ID         string
+	TenantID   string
+	Name       string
+	State      string
+	Error      string
+	CreatedAt  time.Time
+	FinishedAt *time.Time
+	Steps      []*Step
+}
+
+// Step is one script of a task. DispatchedAt is set when an agent took
+// the job; a running step without it has not started on its worker.
+type Step struct {
+	ID             string
+	TaskID         string
+	Index          int
+	Name           string
+	PoolID         string
+	Syntax         string
+	Script         string
+	ContainerImage string
+	State          string
+	WorkerID       string
+	ExitCode       *int
+	Error          string
+	StartedAt      *time.Time
+	DispatchedAt   *time.Time
+	FinishedAt     *time.Time
+}
+
+// LogLine is one line of a task log.
+type LogLine struct {
+	Seq     int64
+	Time    time.Time
+	Level   string
+	Step    string
+	Message string
+}
+
+// Worker is one worker machine and its lease.
+type Worker struct {
+	ID       string
+	TenantID string
+	PoolID   string
+	Image    string
+	Build    string
+	Provider string
+	// ResourceID is the provider's handle (a pid, a container id).
+	ResourceID       string
+	State            string
+	RegistrationHash string
+	CredentialHash   string
+	CreatedAt        time.Time
+	RegisteredAt     *time.Time
+	LeasedAt         *time.Time
+	LastUsedAt       *time.Time
+	LastHeartbeatAt  *time.Time
+	DestroyAt        *time.Time
+	DestroyedAt      *time.Time
+	DestroyReason    string
+}
+
+// WorkerUpdateParams sets State (when not empty) and every non-nil field
+// of one worker.
+type WorkerUpdateParams struct {
+	ID         string
+	FromStates []string
+	State      string
+
+	ResourceID       *string
+	RegistrationHash *string
+	CredentialHash   *string
+	RegisteredAt     *time.Time
+	LeasedAt         *time.Time
+	LastUsedAt       *time.Time
+	LastHeartbeatAt  *time.Time
+	DestroyAt        *time.Time
+	DestroyedAt      *time.Time
+	DestroyReason    *string
+}
+
+// WorkerAcquireIdleParams selects the idle worker to lease for a step.
+type WorkerAcquireIdleParams struct {
+	TenantID string
+	PoolID   string
+	Image    string
+	Build    string
+	Now      time.Time
+}
+
+// WorkerListParams filters WorkerList. Empty fields match everything.
+type WorkerListParams struct {
+	TenantID string
+	PoolID   string
+	States   []string
+}

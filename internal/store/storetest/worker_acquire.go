@@ -1,0 +1,124 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dynpool/dynpool/api"
+	"github.com/dynpool/dynpool/internal/store"
+)
+
+// acquire calls WorkerAcquireIdle for tenant t1, pool p1, image
+// ubuntu-22.04, build b1 at now.
+func acquire(t *testing.T, s store.Store, now time.Time) (*store.Worker, error) {
+	t.Helper()
+	return s.WorkerAcquireIdle(t.Context(), &store.WorkerAcquireIdleParams{TenantID: "t1", PoolID: "p1",
+		Image: "ubuntu-22.04", Build: "b1", Now: now})
+}
+
+func testWorkerAcquireIdle(t *testing.T, open opener) {
+	t.Run("LeastRecentlyUsedFirst", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		used := func(d time.Duration) func(*store.Worker) {
+			return func(w *store.Worker) { w.LastUsedAt, w.DestroyAt = ptr(at(d)), ptr(at(time.Hour)) }
+		}
+		// Creation order (recent, fresh, old) differs from LRU order either way.
+		newWorker(t, s, "recent", "t1", "p1", api.WorkerIdle, 0, used(2*time.Minute))
+		fresh := newWorker(t, s, "fresh", "t1", "p1", api.WorkerIdle, time.Second, nil)
+		newWorker(t, s, "old", "t1", "p1", api.WorkerIdle, 2*time.Second, used(time.Minute))
+		for _, id := range []string{"fresh", "old", "recent"} {
+			got, err := acquire(t, s, at(3*time.Minute))
+			must(t, "acquire", err)
+			if got.ID != id || got.State != api.WorkerBusy {
+				t.Fatalf("acquired %s in state %s, want %s busy", got.ID, got.State, id)
+			}
+		}
+		_, err := acquire(t, s, at(3*time.Minute))
+		wantErr(t, "acquire with every worker busy", err, store.ErrNotFound)
+		got, err := s.WorkerGet(t.Context(), "fresh")
+		must(t, "get", err)
+		want := *fresh
+		want.State = api.WorkerBusy
+		check(t, "acquired worker (only the state changes)", got, &want)
+	})
+	t.Run("SkipsNonMatching", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		now := at(time.Hour)
+		for _, tc := range []struct {
+			id     string
+			mutate func(*store.Worker)
+		}{
+			{"other-tenant", func(w *store.Worker) { w.TenantID = "t2" }},
+			{"standby", func(w *store.Worker) { w.TenantID, w.PoolID = "", "" }},
+			{"other-pool", func(w *store.Worker) { w.PoolID = "p2" }},
+			{"other-image", func(w *store.Worker) { w.Image = "ubuntu-24.04" }},
+			{"other-build", func(w *store.Worker) { w.Build = "b0" }},
+			{"busy", func(w *store.Worker) { w.State = api.WorkerBusy }},
+			{"draining", func(w *store.Worker) { w.State = api.WorkerDraining }},
+			{"provisioning", func(w *store.Worker) { w.State = api.WorkerProvisioning }},
+			{"expired", func(w *store.Worker) { w.DestroyAt = ptr(now.Add(-time.Second)) }},
+			{"due-now", func(w *store.Worker) { w.DestroyAt = ptr(now) }},
+		} {
+			newWorker(t, s, tc.id, "t1", "p1", api.WorkerIdle, 0, tc.mutate)
+		}
+		_, err := acquire(t, s, now)
+		wantErr(t, "acquire with no matching idle worker", err, store.ErrNotFound)
+
+		newWorker(t, s, "match", "t1", "p1", api.WorkerIdle, time.Second, func(w *store.Worker) {
+			w.DestroyAt = ptr(now.Add(time.Microsecond))
+		})
+		got, err := acquire(t, s, now)
+		must(t, "acquire", err)
+		if got.ID != "match" {
+			t.Errorf("acquired %s, want match", got.ID)
+		}
+		list, err := s.WorkerList(t.Context(), &store.WorkerListParams{States: []string{api.WorkerBusy}})
+		must(t, "list busy", err)
+		if len(list) != 2 {
+			t.Errorf("busy workers after acquire = %d, want 2 (busy and match)", len(list))
+		}
+	})
+	t.Run("Race", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		const idle, acquirers = 10, 40
+		for i := range idle {
+			newWorker(t, s, fmt.Sprintf("w%02d", i), "t1", "p1", api.WorkerIdle, time.Duration(i)*time.Second, nil)
+		}
+		var (
+			wg       sync.WaitGroup
+			mu       sync.Mutex
+			got      = map[string]int{}
+			notFound int
+		)
+		for range acquirers {
+			wg.Go(func() {
+				w, err := acquire(t, s, t0)
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case errors.Is(err, store.ErrNotFound):
+					notFound++
+				case err != nil:
+					t.Errorf("acquire: %v", err)
+				default:
+					got[w.ID]++
+				}
+			})
+		}
+		wg.Wait()
+		for id, n := range got {
+			if n > 1 {
+				t.Errorf("worker %s handed out %d times", id, n)
+			}
+		}
+		if len(got) != idle || notFound != acquirers-idle {
+			t.Errorf("%d workers acquired and %d not found, want %d and %d", len(got), notFound, idle, acquirers-idle)
+		}
+	})
+}
