@@ -1,0 +1,42 @@
+// Package notify wakes goroutines waiting for something to change under a
+// key: a worker registered, a job queued for a worker, a step finished,
+// log lines appended to a task. Waiters re-read the store after waking;
+// a notification carries no data, so a missed one costs only a poll.
+//
+// It works within one server process. Several replicas on one database
+// will need the same shape fed by the database (LISTEN/NOTIFY).
+package notify
+
+import "sync"
+
+// Hub is a set of keyed wake-up channels. The zero value is ready to use.
+type Hub struct {
+	mu    sync.Mutex
+	chans map[string]chan struct{}
+}
+
+// Wait returns a channel that is closed at the next Notify(key). Take the
+// channel before reading the state it guards, so no change is missed.
+func (h *Hub) Wait(key string) <-chan struct{} {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.chans == nil {
+		h.chans = make(map[string]chan struct{})
+	}
+	c, ok := h.chans[key]
+	if !ok {
+		c = make(chan struct{})
+		h.chans[key] = c
+	}
+	return c
+}
+
+// Notify wakes every waiter of key.
+func (h *Hub) Notify(key string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if c, ok := h.chans[key]; ok {
+		close(c)
+		delete(h.chans, key)
+	}
+}

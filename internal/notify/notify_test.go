@@ -1,0 +1,39 @@
+package notify
+
+import (
+	"testing"
+	"time"
+)
+
+func TestNotifyWakesWaitersOfItsKeyOnly(t *testing.T) {
+	t.Parallel()
+	var h Hub
+	a1, a2, b := h.Wait("a"), h.Wait("a"), h.Wait("b")
+	h.Notify("a")
+	for i, c := range []<-chan struct{}{a1, a2} {
+		select {
+		case <-c:
+		case <-time.After(time.Second):
+			t.Fatalf("waiter %d of key a not woken", i)
+		}
+	}
+	select {
+	case <-b:
+		t.Fatal("waiter of key b woken by a notification of key a")
+	default:
+	}
+	if c := h.Wait("a"); c == a1 {
+		t.Fatal("a new wait after a notification reuses the closed channel")
+	}
+}
+
+func TestNotifyWithoutWaitersIsANoop(t *testing.T) {
+	t.Parallel()
+	var h Hub
+	h.Notify("nobody")
+	select {
+	case <-h.Wait("nobody"):
+		t.Fatal("a notification before the wait woke a later waiter")
+	default:
+	}
+}

@@ -1,0 +1,70 @@
+// Package provider defines the seam between dynpool and the machines its
+// workers run on. A [Provider] creates a worker machine that starts
+// `dynpool agent`, lists the machines of this installation and destroys
+// them. Implementations live in sub-packages (process, later docker,
+// kubernetes, sim) and pass the conformance suite in providertest.
+package provider
+
+import (
+	"context"
+	"errors"
+)
+
+// Label keys every provider resource carries (invariant 2 of the design:
+// nothing leaks), so that List can find what a crashed server left behind.
+const (
+	LabelInstallation = "dynpool.installation"
+	LabelWorker       = "dynpool.worker"
+	LabelTenant       = "dynpool.tenant"
+)
+
+// ErrUnsupported is returned (wrapped, with the reason) by Supports when the
+// provider cannot make workers of an image.
+var ErrUnsupported = errors.New("provider cannot make this image")
+
+// Provider creates and destroys worker machines.
+type Provider interface {
+	// Name is the provider's name as used in the catalog's artifacts and
+	// the --provider flag: "process", "docker", ...
+	Name() string
+	// Supports returns nil when the provider can make a worker of an image
+	// with this OS and these build artifacts (keyed by provider name), and
+	// otherwise an error wrapping ErrUnsupported that says why.
+	Supports(os string, artifacts map[string]string) error
+	// Create starts a worker machine whose agent registers with
+	// p.ServerURL using p.RegistrationToken. It returns once the machine is
+	// started, not once the agent has registered.
+	Create(ctx context.Context, p *CreateParams) (*Resource, error)
+	// Destroy ends the machine and everything in it. Destroying a resource
+	// that is already gone is not an error.
+	Destroy(ctx context.Context, resourceID string) error
+	// List returns the live resources of this installation, including ones
+	// created before a restart of the server.
+	List(ctx context.Context) ([]*Resource, error)
+}
+
+// CreateParams describes the worker machine to create.
+type CreateParams struct {
+	WorkerID string
+	TenantID string
+	OS       string
+	// Artifact is the image build's artifact for this provider (for docker
+	// an image reference; for process empty).
+	Artifact string
+	// ServerURL is the base URL the agent reaches the server at.
+	ServerURL string
+	// RegistrationToken is the one-time token the agent registers with.
+	RegistrationToken string
+	// Labels are put on the resource; they include the Label* keys.
+	Labels map[string]string
+}
+
+// Resource is one machine as the provider sees it.
+type Resource struct {
+	// ID is the provider's handle, stored as the worker's resource id.
+	ID     string
+	Labels map[string]string
+}
+
+// WorkerID returns the worker id label of r.
+func (r *Resource) WorkerID() string { return r.Labels[LabelWorker] }
