@@ -1,0 +1,81 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/dynpool/dynpool/api"
+	"github.com/dynpool/dynpool/internal/id"
+	"github.com/dynpool/dynpool/internal/store"
+)
+
+// ErrUnknownAgent is returned when a registration token or credential
+// matches no live worker: the token was used already, the worker is gone,
+// or the secret is wrong.
+var ErrUnknownAgent = errors.New("unknown agent")
+
+// Register turns a worker's one-time registration token into its
+// credential: the worker becomes idle (its creator then leases it) and the
+// token can never be used again. The credential is returned once; only its
+// hash is kept.
+func (f *Fleet) Register(ctx context.Context, token string) (*store.Worker, string, error) {
+	w, err := f.store.WorkerGetByRegistrationHash(ctx, id.Hash(token))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, "", ErrUnknownAgent
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("find worker by registration token: %w", err)
+	}
+	t, err := f.store.TenantGet(ctx, w.TenantID)
+	if err != nil {
+		return nil, "", fmt.Errorf("register worker %s: %w", w.ID, err)
+	}
+	credential := id.Secret("dpw")
+	hash, none := id.Hash(credential), ""
+	now := f.cfg.Clock.Now()
+	idle, maxLife := f.Timeouts(t)
+	destroyAt := earliest(now.Add(idle), w.CreatedAt.Add(maxLife))
+	w, err = f.store.WorkerUpdate(ctx, &store.WorkerUpdateParams{
+		ID: w.ID, FromStates: []string{api.WorkerProvisioning}, State: api.WorkerIdle,
+		RegistrationHash: &none, CredentialHash: &hash,
+		RegisteredAt: &now, LastHeartbeatAt: &now, DestroyAt: &destroyAt,
+	})
+	if errors.Is(err, store.ErrConflict) {
+		return nil, "", ErrUnknownAgent
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("register worker: %w", err)
+	}
+	f.cfg.Logger.InfoContext(ctx, "worker registered", "worker_id", w.ID, "tenant_id", w.TenantID,
+		"startup", now.Sub(w.CreatedAt).String())
+	f.hub.Notify("worker/" + w.ID)
+	f.hub.Notify("released/" + w.TenantID)
+	return w, credential, nil
+}
+
+// HeartbeatInterval is how often agents must call Heartbeat.
+func (f *Fleet) HeartbeatInterval() string { return f.cfg.HeartbeatInterval.String() }
+
+// Authenticate returns the live worker whose agent holds credential, or
+// ErrUnknownAgent.
+func (f *Fleet) Authenticate(ctx context.Context, credential string) (*store.Worker, error) {
+	w, err := f.store.WorkerGetByCredentialHash(ctx, id.Hash(credential))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrUnknownAgent
+	}
+	if err != nil {
+		return nil, fmt.Errorf("authenticate agent: %w", err)
+	}
+	return w, nil
+}
+
+// Heartbeat records that w's agent is alive.
+func (f *Fleet) Heartbeat(ctx context.Context, w *store.Worker) error {
+	now := f.cfg.Clock.Now()
+	_, err := f.store.WorkerUpdate(ctx, &store.WorkerUpdateParams{ID: w.ID, LastHeartbeatAt: &now})
+	if err != nil {
+		return fmt.Errorf("heartbeat of worker %s: %w", w.ID, err)
+	}
+	return nil
+}

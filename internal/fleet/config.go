@@ -1,0 +1,102 @@
+package fleet
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+
+	"github.com/dynpool/dynpool/internal/store"
+)
+
+// Defaults. Idle timeout and max lifetime are the figures the hosted
+// dynamic worker documentation gives: 60 minutes idle, 72 hours of life.
+const (
+	DefaultIdleTimeout         = 60 * time.Minute
+	DefaultMaxLifetime         = 72 * time.Hour
+	DefaultReaperPeriod        = 5 * time.Second
+	DefaultReconcilePeriod     = 15 * time.Second
+	DefaultRegistrationTimeout = 2 * time.Minute
+	DefaultHeartbeatInterval   = 5 * time.Second
+	// DefaultHeartbeatTimeout is six missed heartbeats.
+	DefaultHeartbeatTimeout = 30 * time.Second
+)
+
+// Config configures a Fleet. Zero fields take the defaults above.
+type Config struct {
+	// Installation names this dynpool installation; it labels every
+	// provider resource so List finds only ours.
+	Installation string
+	// ServerURL is the URL agents reach the server at.
+	ServerURL string
+	// IdleTimeout and MaxLifetime apply to tenants without an override.
+	IdleTimeout time.Duration
+	MaxLifetime time.Duration
+	// ReaperPeriod is how often expired workers are looked for: an idle
+	// worker is destroyed within one period of its idle timeout.
+	ReaperPeriod time.Duration
+	// ReconcilePeriod is how often provider resources are compared with
+	// the store (orphans, lost workers, missed heartbeats).
+	ReconcilePeriod time.Duration
+	// RegistrationTimeout is how long a new worker's agent has to register.
+	RegistrationTimeout time.Duration
+	// HeartbeatInterval is what agents are told to keep; a worker silent
+	// for HeartbeatTimeout is lost.
+	HeartbeatInterval time.Duration
+	HeartbeatTimeout  time.Duration
+	// OnLost is called (from the reaper) for each worker found lost, after
+	// it is marked so in the store, with a sentence saying why.
+	OnLost func(w *store.Worker, reason string)
+	Clock  clockwork.Clock
+	Logger *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	setDefault(&c.IdleTimeout, DefaultIdleTimeout)
+	setDefault(&c.MaxLifetime, DefaultMaxLifetime)
+	setDefault(&c.ReaperPeriod, DefaultReaperPeriod)
+	setDefault(&c.ReconcilePeriod, DefaultReconcilePeriod)
+	setDefault(&c.RegistrationTimeout, DefaultRegistrationTimeout)
+	setDefault(&c.HeartbeatInterval, DefaultHeartbeatInterval)
+	setDefault(&c.HeartbeatTimeout, DefaultHeartbeatTimeout)
+	if c.Clock == nil {
+		c.Clock = clockwork.NewRealClock()
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.OnLost == nil {
+		c.OnLost = func(*store.Worker, string) {}
+	}
+}
+
+func setDefault(d *time.Duration, def time.Duration) {
+	if *d == 0 {
+		*d = def
+	}
+}
+
+func (c *Config) validate() error {
+	var errs []error
+	if c.Installation == "" {
+		errs = append(errs, errors.New("installation is required"))
+	}
+	if c.ServerURL == "" {
+		errs = append(errs, errors.New("server URL is required"))
+	}
+	for name, d := range map[string]time.Duration{
+		"idle timeout": c.IdleTimeout, "max lifetime": c.MaxLifetime,
+		"reaper period": c.ReaperPeriod, "reconcile period": c.ReconcilePeriod,
+		"registration timeout": c.RegistrationTimeout,
+		"heartbeat interval":   c.HeartbeatInterval, "heartbeat timeout": c.HeartbeatTimeout,
+	} {
+		if d < 0 {
+			errs = append(errs, errors.New(name+" must not be negative"))
+		}
+	}
+	if c.HeartbeatTimeout < 2*c.HeartbeatInterval {
+		errs = append(errs, errors.New("heartbeat timeout must be at least twice the heartbeat interval"))
+	}
+	return errors.Join(errs...)
+}

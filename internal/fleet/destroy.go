@@ -1,0 +1,58 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/dynpool/dynpool/api"
+	"github.com/dynpool/dynpool/internal/store"
+)
+
+// destroy moves w from one of from to destroying (so no step can lease it
+// meanwhile), ends its machine and marks it destroyed with reason. A worker
+// no longer in one of from was taken by someone else: nothing is done.
+func (f *Fleet) destroy(ctx context.Context, w *store.Worker, from []string, reason string) error {
+	now := f.cfg.Clock.Now()
+	w, err := f.store.WorkerUpdate(ctx, &store.WorkerUpdateParams{
+		ID: w.ID, FromStates: from, State: api.WorkerDestroying, DestroyReason: &reason, DestroyAt: &now,
+	})
+	if errors.Is(err, store.ErrConflict) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("destroy worker: %w", err)
+	}
+	return f.finish(ctx, w, api.WorkerDestroyed, reason)
+}
+
+// finish ends w's machine, if it has one, and records the final state.
+// When the provider fails, w stays destroying and the next reaper tick
+// tries again.
+func (f *Fleet) finish(ctx context.Context, w *store.Worker, state, reason string) error {
+	if w.ResourceID != "" {
+		if err := f.provider.Destroy(ctx, w.ResourceID); err != nil {
+			f.cfg.Logger.ErrorContext(ctx, "destroy worker failed; will retry", "worker_id", w.ID, "error", err)
+			return fmt.Errorf("destroy worker %s: %w", w.ID, err)
+		}
+	}
+	now := f.cfg.Clock.Now()
+	none := ""
+	_, err := f.store.WorkerUpdate(ctx, &store.WorkerUpdateParams{
+		ID: w.ID, State: state, DestroyReason: &reason, DestroyedAt: &now, DestroyAt: &now,
+		CredentialHash: &none, RegistrationHash: &none,
+	})
+	if err != nil {
+		return fmt.Errorf("record destroyed worker %s: %w", w.ID, err)
+	}
+	f.cfg.Logger.InfoContext(ctx, "worker destroyed", "worker_id", w.ID, "tenant_id", w.TenantID, "reason", reason)
+	f.hub.Notify("worker/" + w.ID)
+	f.hub.Notify("released/" + w.TenantID)
+	return nil
+}
+
+// Discard destroys worker w now, whatever step it was busy with, with
+// reason (for example a worker that would not stop a canceled script).
+func (f *Fleet) Discard(ctx context.Context, w *store.Worker, reason string) error {
+	return f.destroy(ctx, w, []string{api.WorkerIdle, api.WorkerBusy, api.WorkerDraining}, reason)
+}

@@ -1,0 +1,265 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/dynpool/dynpool/api"
+	"github.com/dynpool/dynpool/internal/id"
+	"github.com/dynpool/dynpool/internal/notify"
+	"github.com/dynpool/dynpool/internal/provider"
+	"github.com/dynpool/dynpool/internal/store"
+)
+
+// ErrLimitReached is wrapped by Acquire's error while the tenant holds
+// its maximum number of live workers.
+var ErrLimitReached = errors.New("worker limit reached")
+
+// liveStates are the states of a worker that exists or is being made.
+var liveStates = []string{api.WorkerProvisioning, api.WorkerIdle, api.WorkerBusy, api.WorkerDraining, api.WorkerDestroying}
+
+// Fleet manages the workers of every tenant on one provider.
+type Fleet struct {
+	cfg      Config
+	store    store.Store
+	provider provider.Provider
+	// hub wakes Acquire calls waiting on a new worker ("worker/"+id: it
+	// registered or was destroyed) or on a release of some tenant's worker
+	// ("released/"+tenant).
+	hub notify.Hub
+
+	stopMu sync.Mutex
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// New returns a Fleet; call Start to run its reaper.
+func New(cfg Config, st store.Store, p provider.Provider) (*Fleet, error) {
+	cfg.setDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("fleet config: %w", err)
+	}
+	return &Fleet{cfg: cfg, store: st, provider: p}, nil
+}
+
+// Provider returns the provider workers are made with.
+func (f *Fleet) Provider() provider.Provider { return f.provider }
+
+// AcquireParams names what a step needs.
+type AcquireParams struct {
+	Tenant *store.Tenant
+	PoolID string
+	// Image and Build identify the catalog image build; OS and Artifact
+	// (this provider's artifact of the build) say how to make it.
+	Image    string
+	Build    string
+	OS       string
+	Artifact string
+	// OnCreate, if set, is called with the new worker when no idle one
+	// could be leased and one is being made.
+	OnCreate func(w *store.Worker)
+}
+
+// Acquire returns a worker leased to p.Tenant, in state busy, for one
+// step. It waits (until ctx ends) for a new worker to register, and while
+// the tenant is at its worker limit. Errors: ctx's error wrapped with the
+// last reason for waiting (ErrLimitReached), or the provider's error when
+// creation fails.
+func (f *Fleet) Acquire(ctx context.Context, p *AcquireParams) (*store.Worker, error) {
+	for {
+		released := f.hub.Wait("released/" + p.Tenant.ID)
+		w, err := f.store.WorkerAcquireIdle(ctx, &store.WorkerAcquireIdleParams{
+			TenantID: p.Tenant.ID, PoolID: p.PoolID, Image: p.Image, Build: p.Build, Now: f.cfg.Clock.Now(),
+		})
+		if err == nil {
+			return w, nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("lease idle worker: %w", err)
+		}
+		if err := f.checkLimit(ctx, p.Tenant); err != nil {
+			select {
+			case <-released:
+				continue
+			case <-ctx.Done():
+				return nil, fmt.Errorf("%w (%w)", ctx.Err(), err)
+			}
+		}
+		w, err = f.create(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		if p.OnCreate != nil {
+			p.OnCreate(w)
+		}
+		w, err = f.claimWhenRegistered(ctx, w)
+		if err != nil || w != nil {
+			return w, err
+		}
+		// Another step of the tenant leased the new worker first; it is as
+		// good as ours was, so try again from the top.
+	}
+}
+
+func (f *Fleet) checkLimit(ctx context.Context, t *store.Tenant) error {
+	if t.MaxWorkers <= 0 {
+		return nil
+	}
+	live, err := f.store.WorkerList(ctx, &store.WorkerListParams{TenantID: t.ID, States: liveStates})
+	if err != nil {
+		return fmt.Errorf("count workers: %w", err)
+	}
+	if len(live) >= t.MaxWorkers {
+		return fmt.Errorf("%w: tenant %s holds %d of %d workers", ErrLimitReached, t.Name, len(live), t.MaxWorkers)
+	}
+	return nil
+}
+
+// create writes the worker row, then starts its machine (invariant 3: the
+// row is durable before the provider acts, so a crash leaves no resource
+// the store does not know).
+func (f *Fleet) create(ctx context.Context, p *AcquireParams) (*store.Worker, error) {
+	now := f.cfg.Clock.Now()
+	token := id.Secret("dpr")
+	registerBy := now.Add(f.cfg.RegistrationTimeout)
+	w := &store.Worker{
+		ID: id.New("w"), TenantID: p.Tenant.ID, PoolID: p.PoolID,
+		Image: p.Image, Build: p.Build, Provider: f.provider.Name(),
+		State: api.WorkerProvisioning, RegistrationHash: id.Hash(token),
+		CreatedAt: now, LeasedAt: &now, DestroyAt: &registerBy,
+	}
+	if err := f.store.WorkerCreate(ctx, w); err != nil {
+		return nil, fmt.Errorf("record worker: %w", err)
+	}
+	res, err := f.provider.Create(ctx, &provider.CreateParams{
+		WorkerID: w.ID, TenantID: w.TenantID, OS: p.OS, Artifact: p.Artifact,
+		ServerURL: f.cfg.ServerURL, RegistrationToken: token,
+		Labels: map[string]string{
+			provider.LabelInstallation: f.cfg.Installation,
+			provider.LabelWorker:       w.ID,
+			provider.LabelTenant:       w.TenantID,
+		},
+	})
+	if err != nil {
+		f.finish(context.WithoutCancel(ctx), w, api.WorkerDestroyed, api.DestroyCreateFailed)
+		return nil, fmt.Errorf("create worker %s with provider %s: %w", w.ID, f.provider.Name(), err)
+	}
+	w, err = f.store.WorkerUpdate(ctx, &store.WorkerUpdateParams{ID: w.ID, ResourceID: &res.ID})
+	if err != nil {
+		return nil, fmt.Errorf("record worker resource: %w", err)
+	}
+	f.cfg.Logger.InfoContext(ctx, "worker created", "worker_id", w.ID, "tenant_id", w.TenantID,
+		"image", w.Image, "build", w.Build, "resource_id", res.ID)
+	return w, nil
+}
+
+// claimWhenRegistered waits for w's agent to register and leases w. It
+// returns (nil, nil) when another acquirer leased w first.
+func (f *Fleet) claimWhenRegistered(ctx context.Context, w *store.Worker) (*store.Worker, error) {
+	for {
+		changed := f.hub.Wait("worker/" + w.ID)
+		claimed, err := f.store.WorkerUpdate(ctx, &store.WorkerUpdateParams{
+			ID: w.ID, FromStates: []string{api.WorkerIdle}, State: api.WorkerBusy,
+		})
+		if err == nil {
+			return claimed, nil
+		}
+		if !errors.Is(err, store.ErrConflict) {
+			return nil, fmt.Errorf("lease new worker %s: %w", w.ID, err)
+		}
+		cur, err := f.store.WorkerGet(ctx, w.ID)
+		if err != nil {
+			return nil, fmt.Errorf("get new worker %s: %w", w.ID, err)
+		}
+		switch cur.State {
+		case api.WorkerProvisioning:
+		case api.WorkerIdle:
+			continue // registered between our claim and our look
+		case api.WorkerBusy, api.WorkerDraining:
+			return nil, nil
+		default:
+			return nil, fmt.Errorf("worker %s did not start: it is %s (%s)", w.ID, cur.State, cur.DestroyReason)
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w while waiting for worker %s to register", ctx.Err(), w.ID)
+		}
+	}
+}
+
+// Release ends w's current step: the worker becomes idle, due for
+// destruction at the earlier of its idle timeout and its max lifetime; a
+// worker already at its max lifetime is destroyed now.
+func (f *Fleet) Release(ctx context.Context, w *store.Worker) error {
+	t, err := f.store.TenantGet(ctx, w.TenantID)
+	if err != nil {
+		return fmt.Errorf("release worker %s: %w", w.ID, err)
+	}
+	now := f.cfg.Clock.Now()
+	idle, maxLife := f.Timeouts(t)
+	end := w.CreatedAt.Add(maxLife)
+	if !now.Before(end) {
+		f.cfg.Logger.InfoContext(ctx, "worker reached max lifetime", "worker_id", w.ID, "tenant_id", w.TenantID)
+		return f.destroy(ctx, w, []string{api.WorkerBusy}, api.DestroyMaxLifetime)
+	}
+	destroyAt := earliest(now.Add(idle), end)
+	_, err = f.store.WorkerUpdate(ctx, &store.WorkerUpdateParams{
+		ID: w.ID, FromStates: []string{api.WorkerBusy}, State: api.WorkerIdle,
+		LastUsedAt: &now, DestroyAt: &destroyAt,
+	})
+	if err != nil {
+		return fmt.Errorf("release worker %s: %w", w.ID, err)
+	}
+	f.hub.Notify("released/" + w.TenantID)
+	return nil
+}
+
+// Timeouts returns the idle timeout and max lifetime that apply to t:
+// its overrides, else the server defaults.
+func (f *Fleet) Timeouts(t *store.Tenant) (idle, maxLifetime time.Duration) {
+	idle, maxLifetime = f.cfg.IdleTimeout, f.cfg.MaxLifetime
+	if t.IdleTimeout > 0 {
+		idle = t.IdleTimeout
+	}
+	if t.MaxLifetime > 0 {
+		maxLifetime = t.MaxLifetime
+	}
+	return idle, maxLifetime
+}
+
+// TenantChanged recomputes when t's idle workers are due, after an
+// operator changed its overrides, and wakes its waiting steps (a raised
+// worker limit may let them go on).
+func (f *Fleet) TenantChanged(ctx context.Context, t *store.Tenant) error {
+	idle, maxLife := f.Timeouts(t)
+	ws, err := f.store.WorkerList(ctx, &store.WorkerListParams{TenantID: t.ID, States: []string{api.WorkerIdle}})
+	if err != nil {
+		return fmt.Errorf("list idle workers of tenant %s: %w", t.ID, err)
+	}
+	for _, w := range ws {
+		lastUsed := w.CreatedAt
+		if w.LastUsedAt != nil {
+			lastUsed = *w.LastUsedAt
+		}
+		at := earliest(lastUsed.Add(idle), w.CreatedAt.Add(maxLife))
+		_, err := f.store.WorkerUpdate(ctx, &store.WorkerUpdateParams{
+			ID: w.ID, FromStates: []string{api.WorkerIdle}, DestroyAt: &at,
+		})
+		if err != nil && !errors.Is(err, store.ErrConflict) {
+			return fmt.Errorf("update worker %s: %w", w.ID, err)
+		}
+	}
+	f.hub.Notify("released/" + t.ID)
+	return nil
+}
+
+func earliest(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}

@@ -1,0 +1,450 @@
+package fleet_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+
+	"github.com/dynpool/dynpool/api"
+	"github.com/dynpool/dynpool/internal/fleet"
+	"github.com/dynpool/dynpool/internal/provider"
+	"github.com/dynpool/dynpool/internal/store"
+	"github.com/dynpool/dynpool/internal/store/sqlite"
+)
+
+// fakeProvider stands in for a real provider in these lifecycle tests,
+// which run hours of fake time; the process provider is exercised by the
+// server's end-to-end tests. It records what it was asked and lets the
+// test play the agent through the registration token it was handed.
+type fakeProvider struct {
+	mu        sync.Mutex
+	live      map[string]*provider.Resource
+	tokens    map[string]string // worker id → registration token
+	destroyed []string
+	createErr error
+	created   chan string
+}
+
+func newFakeProvider() *fakeProvider {
+	return &fakeProvider{live: map[string]*provider.Resource{}, tokens: map[string]string{}, created: make(chan string, 100)}
+}
+
+func (p *fakeProvider) Name() string { return "fake" }
+
+func (p *fakeProvider) Supports(string, map[string]string) error { return nil }
+
+func (p *fakeProvider) Create(_ context.Context, cp *provider.CreateParams) (*provider.Resource, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.createErr != nil {
+		return nil, p.createErr
+	}
+	r := &provider.Resource{ID: "res-" + cp.WorkerID, Labels: cp.Labels}
+	p.live[r.ID] = r
+	p.tokens[cp.WorkerID] = cp.RegistrationToken
+	p.created <- cp.WorkerID
+	return r, nil
+}
+
+func (p *fakeProvider) Destroy(_ context.Context, id string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.live, id)
+	p.destroyed = append(p.destroyed, id)
+	return nil
+}
+
+func (p *fakeProvider) List(context.Context) ([]*provider.Resource, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []*provider.Resource
+	for _, r := range p.live {
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func (p *fakeProvider) token(workerID string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.tokens[workerID]
+}
+
+type harness struct {
+	t     *testing.T
+	clock *clockwork.FakeClock
+	store store.Store
+	prov  *fakeProvider
+	fleet *fleet.Fleet
+	lost  chan string
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "dynpool.db"))
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { st.Close() })
+	h := &harness{
+		t: t, clock: clockwork.NewFakeClockAt(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)),
+		store: st, prov: newFakeProvider(), lost: make(chan string, 10),
+	}
+	h.fleet, err = fleet.New(fleet.Config{
+		Installation: "inst-test", ServerURL: "http://127.0.0.1:1",
+		OnLost: func(w *store.Worker, reason string) { h.lost <- w.ID + ": " + reason },
+		Clock:  h.clock, Logger: slog.New(slog.DiscardHandler),
+	}, st, h.prov)
+	if err != nil {
+		t.Fatalf("new fleet: %v", err)
+	}
+	return h
+}
+
+func (h *harness) tenant(name string) *store.Tenant {
+	h.t.Helper()
+	t := &store.Tenant{ID: "t-" + name, Name: name, APIKeyHash: "hash-" + name, CreatedAt: h.clock.Now()}
+	if err := h.store.TenantCreate(h.t.Context(), t); err != nil {
+		h.t.Fatalf("create tenant: %v", err)
+	}
+	return t
+}
+
+func params(t *store.Tenant, build string) *fleet.AcquireParams {
+	return &fleet.AcquireParams{Tenant: t, PoolID: "p-1", Image: "ubuntu-22.04", Build: build, OS: "linux"}
+}
+
+// acquire runs Acquire while playing the agent: every worker the provider
+// creates meanwhile registers at once.
+func (h *harness) acquire(p *fleet.AcquireParams) *store.Worker {
+	h.t.Helper()
+	type result struct {
+		w   *store.Worker
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		w, err := h.fleet.Acquire(h.t.Context(), p)
+		done <- result{w, err}
+	}()
+	for {
+		select {
+		case id := <-h.prov.created:
+			if _, _, err := h.fleet.Register(h.t.Context(), h.prov.token(id)); err != nil {
+				h.t.Fatalf("register %s: %v", id, err)
+			}
+		case r := <-done:
+			if r.err != nil {
+				h.t.Fatalf("acquire: %v", r.err)
+			}
+			return r.w
+		case <-time.After(10 * time.Second):
+			h.t.Fatal("acquire did not return")
+		}
+	}
+}
+
+func (h *harness) worker(id string) *store.Worker {
+	h.t.Helper()
+	w, err := h.store.WorkerGet(h.t.Context(), id)
+	if err != nil {
+		h.t.Fatalf("get worker %s: %v", id, err)
+	}
+	return w
+}
+
+func (h *harness) reap() {
+	h.t.Helper()
+	if err := h.fleet.Reap(h.t.Context()); err != nil {
+		h.t.Fatalf("reap: %v", err)
+	}
+}
+
+func TestAcquireReusesIdleWorkerOfSameTenantPoolAndBuild(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	acme := h.tenant("acme")
+	w1 := h.acquire(params(acme, "1"))
+	if w1.State != api.WorkerBusy || w1.TenantID != acme.ID || w1.LeasedAt == nil {
+		t.Fatalf("new worker = %+v, want busy and leased to %s", w1, acme.ID)
+	}
+	if err := h.fleet.Release(t.Context(), w1); err != nil {
+		t.Fatalf("release: %v", err)
+	}
+	h.clock.Advance(10 * time.Minute)
+	w2 := h.acquire(params(acme, "1"))
+	if w2.ID != w1.ID {
+		t.Fatalf("second acquire got %s, want the idle worker %s", w2.ID, w1.ID)
+	}
+	if err := h.fleet.Release(t.Context(), w2); err != nil {
+		t.Fatalf("release: %v", err)
+	}
+	w3 := h.acquire(params(acme, "2"))
+	if w3.ID == w1.ID {
+		t.Fatal("a step for build 2 got a worker of build 1")
+	}
+}
+
+func TestWorkerNeverServesAnotherTenant(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	acme, globex := h.tenant("acme"), h.tenant("globex")
+	w := h.acquire(params(acme, "1"))
+	if err := h.fleet.Release(t.Context(), w); err != nil {
+		t.Fatalf("release: %v", err)
+	}
+	other := h.acquire(params(globex, "1"))
+	if other.ID == w.ID || other.TenantID != globex.ID {
+		t.Fatalf("globex got worker %s of tenant %s; acme's idle worker is %s", other.ID, other.TenantID, w.ID)
+	}
+}
+
+func TestReaperDestroysIdleWorkerAtIdleTimeout(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	w := h.acquire(params(h.tenant("acme"), "1"))
+	if err := h.fleet.Release(t.Context(), w); err != nil {
+		t.Fatalf("release: %v", err)
+	}
+	h.clock.Advance(fleet.DefaultIdleTimeout - time.Second)
+	h.reap()
+	if got := h.worker(w.ID).State; got != api.WorkerIdle {
+		t.Fatalf("one second before the idle timeout the worker is %s, want idle", got)
+	}
+	h.clock.Advance(time.Second)
+	h.reap()
+	got := h.worker(w.ID)
+	if got.State != api.WorkerDestroyed || got.DestroyReason != api.DestroyIdleTimeout {
+		t.Fatalf("at the idle timeout worker is %s (%s), want destroyed (idle-timeout)", got.State, got.DestroyReason)
+	}
+	if len(h.prov.destroyed) != 1 || h.prov.destroyed[0] != w.ResourceID {
+		t.Fatalf("provider destroyed %v, want [%s]", h.prov.destroyed, w.ResourceID)
+	}
+}
+
+func TestMaxLifetimeLetsTheStepFinishThenDestroys(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	acme := h.tenant("acme")
+	w := h.acquire(params(acme, "1"))
+	// A step runs past the 72 h max lifetime: the reaper leaves the busy
+	// worker alone, and release destroys it instead of idling it.
+	h.clock.Advance(fleet.DefaultMaxLifetime + time.Hour)
+	h.reap()
+	if got := h.worker(w.ID).State; got != api.WorkerBusy {
+		t.Fatalf("busy worker past max lifetime is %s, want busy until its step ends", got)
+	}
+	if err := h.fleet.Release(t.Context(), w); err != nil {
+		t.Fatalf("release: %v", err)
+	}
+	got := h.worker(w.ID)
+	if got.State != api.WorkerDestroyed || got.DestroyReason != api.DestroyMaxLifetime {
+		t.Fatalf("released worker past max lifetime is %s (%s), want destroyed (max-lifetime)", got.State, got.DestroyReason)
+	}
+}
+
+func TestIdleWorkerNearMaxLifetimeTakesNoNewStep(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	acme := h.tenant("acme")
+	w := h.acquire(params(acme, "1"))
+	h.clock.Advance(fleet.DefaultMaxLifetime - 30*time.Minute)
+	if err := h.fleet.Release(t.Context(), w); err != nil {
+		t.Fatalf("release: %v", err)
+	}
+	if got := h.worker(w.ID).DestroyAt; got == nil || !got.Equal(w.CreatedAt.Add(fleet.DefaultMaxLifetime)) {
+		t.Fatalf("destroy_at = %v, want the max lifetime %v (earlier than the idle timeout)", got, w.CreatedAt.Add(fleet.DefaultMaxLifetime))
+	}
+	h.clock.Advance(30 * time.Minute)
+	next := h.acquire(params(acme, "1"))
+	if next.ID == w.ID {
+		t.Fatal("a worker at its max lifetime took a new step")
+	}
+	h.reap()
+	if got := h.worker(w.ID); got.State != api.WorkerDestroyed || got.DestroyReason != api.DestroyMaxLifetime {
+		t.Fatalf("worker at max lifetime is %s (%s), want destroyed (max-lifetime)", got.State, got.DestroyReason)
+	}
+}
+
+func TestTenantOverrideMovesIdleDeadline(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	acme := h.tenant("acme")
+	w := h.acquire(params(acme, "1"))
+	if err := h.fleet.Release(t.Context(), w); err != nil {
+		t.Fatalf("release: %v", err)
+	}
+	acme.IdleTimeout = 90 * time.Minute
+	if err := h.store.TenantUpdate(t.Context(), acme); err != nil {
+		t.Fatalf("update tenant: %v", err)
+	}
+	if err := h.fleet.TenantChanged(t.Context(), acme); err != nil {
+		t.Fatalf("tenant changed: %v", err)
+	}
+	h.clock.Advance(60 * time.Minute)
+	h.reap()
+	if got := h.worker(w.ID).State; got != api.WorkerIdle {
+		t.Fatalf("after 60 min with a 90 min override the worker is %s, want idle", got)
+	}
+	h.clock.Advance(30 * time.Minute)
+	h.reap()
+	if got := h.worker(w.ID).State; got != api.WorkerDestroyed {
+		t.Fatalf("after 90 min the worker is %s, want destroyed", got)
+	}
+}
+
+func TestWorkerThatNeverRegistersIsDestroyed(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	errc := make(chan error, 1)
+	go func() {
+		_, err := h.fleet.Acquire(t.Context(), params(h.tenant("acme"), "1"))
+		errc <- err
+	}()
+	id := <-h.prov.created
+	h.clock.Advance(fleet.DefaultRegistrationTimeout)
+	h.reap()
+	if got := h.worker(id); got.State != api.WorkerDestroyed || got.DestroyReason != api.DestroyRegistration {
+		t.Fatalf("worker is %s (%s), want destroyed (registration-timeout)", got.State, got.DestroyReason)
+	}
+	select {
+	case err := <-errc:
+		if err == nil || !strings.Contains(err.Error(), "registration-timeout") {
+			t.Fatalf("acquire error = %v, want one naming registration-timeout", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("acquire still waits for a destroyed worker")
+	}
+	if _, _, err := h.fleet.Register(t.Context(), h.prov.token(id)); !errors.Is(err, fleet.ErrUnknownAgent) {
+		t.Fatalf("late registration error = %v, want ErrUnknownAgent", err)
+	}
+}
+
+func TestRegistrationTokenIsSingleUse(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	w := h.acquire(params(h.tenant("acme"), "1"))
+	if _, _, err := h.fleet.Register(t.Context(), h.prov.token(w.ID)); !errors.Is(err, fleet.ErrUnknownAgent) {
+		t.Fatalf("replayed registration error = %v, want ErrUnknownAgent", err)
+	}
+}
+
+func TestCreateFailureReportsProviderError(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.prov.createErr = errors.New("quota exceeded in region")
+	_, err := h.fleet.Acquire(t.Context(), params(h.tenant("acme"), "1"))
+	if err == nil || !strings.Contains(err.Error(), "quota exceeded in region") {
+		t.Fatalf("acquire error = %v, want the provider's text", err)
+	}
+	ws, _ := h.store.WorkerList(t.Context(), &store.WorkerListParams{})
+	if len(ws) != 1 || ws[0].State != api.WorkerDestroyed || ws[0].DestroyReason != api.DestroyCreateFailed {
+		t.Fatalf("workers after a failed create = %+v, want one destroyed (create-failed)", ws)
+	}
+}
+
+func TestWorkerLimitMakesAcquireWait(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	acme := h.tenant("acme")
+	acme.MaxWorkers = 1
+	w := h.acquire(params(acme, "1"))
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	_, err := h.fleet.Acquire(ctx, params(acme, "2"))
+	if !errors.Is(err, fleet.ErrLimitReached) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("acquire at the limit = %v, want a deadline error naming the limit", err)
+	}
+	if err := h.fleet.Release(t.Context(), w); err != nil {
+		t.Fatalf("release: %v", err)
+	}
+	again := h.acquire(params(acme, "1"))
+	if again.ID != w.ID {
+		t.Fatalf("after release got %s, want the released worker %s", again.ID, w.ID)
+	}
+}
+
+func TestReconcileDestroysOrphansAndMarksLostWorkers(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	w := h.acquire(params(h.tenant("acme"), "1"))
+	orphan := &provider.Resource{ID: "res-w-orphan", Labels: map[string]string{provider.LabelWorker: "w-orphan"}}
+	h.prov.live[orphan.ID] = orphan
+	delete(h.prov.live, w.ResourceID) // the machine vanished under a busy worker
+	if err := h.fleet.Reconcile(t.Context()); err != nil {
+		t.Fatalf("reconcile: %v", err)
+	}
+	if _, ok := h.prov.live[orphan.ID]; ok {
+		t.Fatal("orphan resource was not destroyed")
+	}
+	got := h.worker(w.ID)
+	if got.State != api.WorkerLost || got.DestroyReason != api.DestroyWorkerLost {
+		t.Fatalf("worker whose resource vanished is %s (%s), want lost (worker-lost)", got.State, got.DestroyReason)
+	}
+	select {
+	case msg := <-h.lost:
+		if !strings.Contains(msg, w.ID) || !strings.Contains(msg, "gone") {
+			t.Fatalf("OnLost got %q, want the worker and why", msg)
+		}
+	default:
+		t.Fatal("OnLost was not called")
+	}
+}
+
+func TestSilentAgentIsLost(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	w := h.acquire(params(h.tenant("acme"), "1"))
+	h.clock.Advance(fleet.DefaultHeartbeatTimeout / 2)
+	if err := h.fleet.Heartbeat(t.Context(), w); err != nil {
+		t.Fatalf("heartbeat: %v", err)
+	}
+	h.clock.Advance(fleet.DefaultHeartbeatTimeout)
+	if err := h.fleet.Reconcile(t.Context()); err != nil {
+		t.Fatalf("reconcile: %v", err)
+	}
+	if got := h.worker(w.ID).State; got != api.WorkerBusy {
+		t.Fatalf("worker that sent a heartbeat %s ago is %s, want busy", fleet.DefaultHeartbeatTimeout, got)
+	}
+	h.clock.Advance(time.Second)
+	if err := h.fleet.Reconcile(t.Context()); err != nil {
+		t.Fatalf("reconcile: %v", err)
+	}
+	if got := h.worker(w.ID).State; got != api.WorkerLost {
+		t.Fatalf("silent worker is %s, want lost", got)
+	}
+	if msg := <-h.lost; !strings.Contains(msg, "no heartbeat") {
+		t.Fatalf("lost reason %q does not mention the heartbeat", msg)
+	}
+}
+
+func TestReaperLoopRunsOnTheInjectedClock(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	w := h.acquire(params(h.tenant("acme"), "1"))
+	if err := h.fleet.Release(t.Context(), w); err != nil {
+		t.Fatalf("release: %v", err)
+	}
+	if err := h.fleet.Start(t.Context()); err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	defer h.fleet.Stop()
+	h.clock.Advance(fleet.DefaultIdleTimeout)
+	deadline := time.Now().Add(10 * time.Second)
+	for h.worker(w.ID).State != api.WorkerDestroyed {
+		if time.Now().After(deadline) {
+			t.Fatalf("worker not destroyed by the reaper loop; it is %s", h.worker(w.ID).State)
+		}
+		time.Sleep(10 * time.Millisecond) // polling; the state decides, not the time
+	}
+	if got := h.worker(w.ID).DestroyReason; got != api.DestroyIdleTimeout {
+		t.Fatalf("destroy reason = %s, want idle-timeout", got)
+	}
+}
