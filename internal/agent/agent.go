@@ -1,0 +1,139 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// errWorkerGone is the cause that stops the agent when the server no
+// longer knows its worker.
+var errWorkerGone = errors.New("the server no longer knows this worker")
+
+// gone marks err as errWorkerGone when it is an answer that means the
+// worker was destroyed or its credential revoked: 401 and 403 on any call,
+// 404 on the worker-level calls (register, heartbeat, job poll), where it
+// can only mean the worker itself is unknown.
+func gone(err error, notFoundToo bool) error {
+	if hasStatus(err, http.StatusUnauthorized, http.StatusForbidden) ||
+		(notFoundToo && hasStatus(err, http.StatusNotFound)) {
+		return fmt.Errorf("%w: %w", errWorkerGone, err)
+	}
+	return err
+}
+
+// agent is one registered worker's agent.
+type agent struct {
+	cfg      Config
+	client   *client
+	logger   *slog.Logger
+	workerID string
+	runner   Runner
+
+	mu      sync.Mutex
+	running map[string]context.CancelCauseFunc // job id → cancel
+}
+
+// Run registers the worker with cfg.ServerURL and then runs jobs until the
+// server says the worker is gone (401 or 403 on any call, 404 on a
+// worker-level call) or ctx is done; in both cases it returns nil. It
+// returns an error when cfg is invalid, when the server answers 400 or
+// another unexpected 4xx (a bug on one side), or when a retryable failure
+// outlasts cfg.Retries retries.
+func Run(ctx context.Context, cfg Config) error {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return fmt.Errorf("run agent: %w", err)
+	}
+	c := &client{base: cfg.ServerURL, http: cfg.HTTPClient, token: cfg.Token, retries: cfg.Retries, logger: cfg.Logger}
+	reg, interval, err := c.register(ctx)
+	if err != nil {
+		return stopped(ctx, cfg.Logger, gone(err, true))
+	}
+	c.token = reg.Credential
+	logger := cfg.Logger.With("worker_id", reg.WorkerID)
+	logger.InfoContext(ctx, "agent registered", "heartbeat_interval", interval)
+	a := &agent{
+		cfg:      cfg,
+		client:   c,
+		logger:   logger,
+		workerID: reg.WorkerID,
+		runner:   &ProcessRunner{WorkerID: reg.WorkerID},
+		running:  make(map[string]context.CancelCauseFunc),
+	}
+
+	runCtx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	var wg sync.WaitGroup
+	wg.Go(func() { a.heartbeats(runCtx, stop, interval) })
+	stop(a.loop(runCtx))
+	wg.Wait()
+	return stopped(ctx, logger, context.Cause(runCtx))
+}
+
+// stopped turns the reason the agent stopped into Run's result.
+func stopped(ctx context.Context, logger *slog.Logger, cause error) error {
+	switch {
+	case errors.Is(cause, errWorkerGone):
+		logger.InfoContext(ctx, "agent stopping: worker is gone", "reason", cause)
+		return nil
+	case ctx.Err() != nil:
+		logger.InfoContext(ctx, "agent stopping", "reason", context.Cause(ctx))
+		return nil
+	default:
+		return fmt.Errorf("run agent: %w", cause)
+	}
+}
+
+// loop acquires and runs jobs one at a time until an error stops it.
+func (a *agent) loop(ctx context.Context) error {
+	for {
+		job, err := a.client.nextJob(ctx, a.cfg.PollWait)
+		if err != nil {
+			return gone(err, true)
+		}
+		if job == nil {
+			continue
+		}
+		if err := a.runJob(ctx, job); err != nil {
+			return err
+		}
+	}
+}
+
+// heartbeats calls heartbeat every interval and cancels the jobs the
+// server lists; a failed heartbeat stops the agent through stop.
+func (a *agent) heartbeats(ctx context.Context, stop context.CancelCauseFunc, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		resp, err := a.client.heartbeat(ctx)
+		if err != nil {
+			stop(gone(err, true))
+			return
+		}
+		for _, id := range resp.CancelJobs {
+			a.cancelJob(ctx, id, "heartbeat")
+		}
+	}
+}
+
+// cancelJob stops job id if it is running here.
+func (a *agent) cancelJob(ctx context.Context, id, source string) {
+	a.mu.Lock()
+	cancel, ok := a.running[id]
+	a.mu.Unlock()
+	if ok {
+		a.logger.InfoContext(ctx, "canceling job", "job_id", id, "source", source)
+		cancel(errJobCanceled)
+	}
+}

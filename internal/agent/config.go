@@ -1,0 +1,109 @@
+package agent
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+)
+
+// Defaults for the zero fields of [Config].
+const (
+	// DefaultPollWait is how long one job long-poll waits on the server.
+	DefaultPollWait = 30 * time.Second
+	// DefaultRetries is how many times a retryable failure (network error,
+	// 5xx, 429) is retried before the call gives up; with the backoff of
+	// 100 ms doubling up to 5 s that is about 20 s of trying.
+	DefaultRetries = 8
+)
+
+// Environment variables [ConfigFromEnv] reads. EnvToken is also removed
+// from the environment of the scripts the agent runs.
+const (
+	EnvServer  = "DYNPOOL_SERVER"
+	EnvToken   = "DYNPOOL_AGENT_TOKEN"
+	EnvWorkDir = "DYNPOOL_AGENT_WORKDIR"
+)
+
+// Config configures [Run].
+type Config struct {
+	// ServerURL is the server's base URL, e.g. "http://127.0.0.1:8080".
+	ServerURL string
+	// Token is the one-time registration token the worker was created with.
+	Token string
+	// WorkDir is the directory under which each job gets a fresh directory,
+	// removed when the job ends. It must exist.
+	WorkDir string
+	// PollWait is how long one job long-poll waits; default DefaultPollWait.
+	PollWait time.Duration
+	// Retries bounds the retries of one call; default DefaultRetries.
+	Retries int
+	// Logger receives the agent's own log; default slog.Default().
+	Logger *slog.Logger
+	// HTTPClient makes the calls; default a client without a global
+	// timeout (each call sets its own deadline).
+	HTTPClient *http.Client
+}
+
+// ConfigFromEnv builds a Config from DYNPOOL_SERVER, DYNPOOL_AGENT_TOKEN and
+// DYNPOOL_AGENT_WORKDIR. The error names the first missing variable.
+func ConfigFromEnv() (Config, error) {
+	return configFromEnv(os.Getenv)
+}
+
+func configFromEnv(getenv func(string) string) (Config, error) {
+	cfg := Config{
+		ServerURL: getenv(EnvServer),
+		Token:     getenv(EnvToken),
+		WorkDir:   getenv(EnvWorkDir),
+	}
+	for _, v := range []struct{ name, value string }{
+		{EnvServer, cfg.ServerURL},
+		{EnvToken, cfg.Token},
+		{EnvWorkDir, cfg.WorkDir},
+	} {
+		if v.value == "" {
+			return Config{}, fmt.Errorf("read agent config: %s is not set", v.name)
+		}
+	}
+	return cfg, nil
+}
+
+// withDefaults returns cfg with its zero fields set to the defaults.
+func (cfg Config) withDefaults() Config {
+	if cfg.PollWait == 0 {
+		cfg.PollWait = DefaultPollWait
+	}
+	if cfg.Retries == 0 {
+		cfg.Retries = DefaultRetries
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{}
+	}
+	return cfg
+}
+
+func (cfg Config) validate() error {
+	var errs []error
+	if cfg.ServerURL == "" {
+		errs = append(errs, errors.New("server url is empty"))
+	}
+	if cfg.Token == "" {
+		errs = append(errs, errors.New("registration token is empty"))
+	}
+	if cfg.WorkDir == "" {
+		errs = append(errs, errors.New("work dir is empty"))
+	}
+	if cfg.PollWait < 0 {
+		errs = append(errs, fmt.Errorf("poll wait %s is negative", cfg.PollWait))
+	}
+	if cfg.Retries < 0 {
+		errs = append(errs, fmt.Errorf("retries %d is negative", cfg.Retries))
+	}
+	return errors.Join(errs...)
+}

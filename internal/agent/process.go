@@ -1,0 +1,131 @@
+package agent
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/dynpool/dynpool/api"
+)
+
+const (
+	// killGrace is how long a stopped script's process group has between
+	// SIGTERM and SIGKILL.
+	killGrace = 5 * time.Second
+	// maxLine is the longest output line; longer lines are split.
+	maxLine = 64 * 1024
+	// drainTimeout bounds the wait for output after the script's process
+	// group is gone, for a process that left the group but kept the pipes.
+	drainTimeout = 2 * time.Second
+)
+
+// runGroup runs argv in dir with env in a new process group and streams
+// its output lines to out. When ctx is done the group gets SIGTERM, then
+// SIGKILL after killGrace. When the script exits, what it left running in
+// its group is killed too, so no step leaks processes into the next.
+func runGroup(ctx context.Context, argv []string, dir string, env []string, out func(stream, line string)) (int, error) {
+	stdoutR, stdoutW, err := os.Pipe()
+	if err != nil {
+		return -1, fmt.Errorf("make stdout pipe: %w", err)
+	}
+	stderrR, stderrW, err := os.Pipe()
+	if err != nil {
+		stdoutR.Close()
+		stdoutW.Close()
+		return -1, fmt.Errorf("make stderr pipe: %w", err)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir, cmd.Env = dir, env
+	cmd.Stdout, cmd.Stderr = stdoutW, stderrW
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	err = cmd.Start()
+	// The child holds its own copies of the write ends.
+	stdoutW.Close()
+	stderrW.Close()
+	if err != nil {
+		stdoutR.Close()
+		stderrR.Close()
+		return -1, fmt.Errorf("start %s: %w", argv[0], err)
+	}
+
+	var scanners sync.WaitGroup
+	scanners.Go(func() { scanLines(stdoutR, api.StreamStdout, out) })
+	scanners.Go(func() { scanLines(stderrR, api.StreamStderr, out) })
+
+	pgid := cmd.Process.Pid
+	exited := make(chan struct{})
+	var killers sync.WaitGroup
+	killers.Go(func() { stopOnDone(ctx, pgid, exited) })
+	waitErr := cmd.Wait()
+	close(exited)
+	killers.Wait()
+	// Leftovers in the group would hold the pipes open.
+	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	drained := make(chan struct{})
+	go func() { scanners.Wait(); close(drained) }()
+	select {
+	case <-drained:
+	case <-time.After(drainTimeout):
+		// A process that left the group still holds the pipes: closing the
+		// read ends ends the scanners.
+		stdoutR.Close()
+		stderrR.Close()
+		<-drained
+	}
+	stdoutR.Close()
+	stderrR.Close()
+
+	var exitErr *exec.ExitError
+	switch {
+	case waitErr == nil:
+		return 0, nil
+	case errors.As(waitErr, &exitErr):
+		return exitErr.ExitCode(), nil
+	default:
+		return -1, fmt.Errorf("wait for %s: %w", argv[0], waitErr)
+	}
+}
+
+// stopOnDone sends SIGTERM to process group pgid when ctx is done, and
+// SIGKILL if its leader has not exited killGrace later.
+func stopOnDone(ctx context.Context, pgid int, exited <-chan struct{}) {
+	select {
+	case <-exited:
+		return
+	case <-ctx.Done():
+	}
+	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	select {
+	case <-exited:
+	case <-time.After(killGrace):
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	}
+}
+
+// scanLines calls out for each line of r, splitting lines longer than
+// maxLine.
+func scanLines(r io.Reader, stream string, out func(stream, line string)) {
+	s := bufio.NewScanner(r)
+	s.Buffer(make([]byte, 4096), maxLine)
+	s.Split(splitLines)
+	for s.Scan() {
+		out(stream, s.Text())
+	}
+}
+
+// splitLines is bufio.ScanLines that hands out a full buffer as a line of
+// its own instead of failing with bufio.ErrTooLong.
+func splitLines(data []byte, atEOF bool) (int, []byte, error) {
+	advance, token, err := bufio.ScanLines(data, atEOF)
+	if advance == 0 && token == nil && err == nil && len(data) >= maxLine {
+		return maxLine, data[:maxLine], nil
+	}
+	return advance, token, err
+}
