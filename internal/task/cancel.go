@@ -1,0 +1,91 @@
+package task
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/dynpool/dynpool/api"
+	"github.com/dynpool/dynpool/internal/store"
+)
+
+// Cancel cancels task id of tenant tenantID: it is marked canceled at once,
+// a step waiting for a worker stops waiting, and the agent of a running
+// step is told to stop the script (at its next heartbeat or log upload).
+// Canceling an ended task changes nothing. ErrNotFound (wrapped) for an
+// unknown or another tenant's task.
+func (r *Runner) Cancel(ctx context.Context, tenantID, id string) (*store.Task, error) {
+	t, err := r.store.TaskGet(ctx, tenantID, id)
+	if err != nil {
+		return nil, fmt.Errorf("cancel task: %w", err)
+	}
+	if terminal(t.State) {
+		return t, nil
+	}
+	now := r.cfg.Clock.Now()
+	t.State, t.FinishedAt, t.Error = api.StateCanceled, &now, "canceled by request"
+	if err := r.store.TaskUpdate(ctx, t); err != nil {
+		return nil, fmt.Errorf("cancel task: %w", err)
+	}
+	r.log(ctx, t.ID, "", api.LevelWarning, "Task canceled by request")
+	r.mu.Lock()
+	if cancel, ok := r.cancels[id]; ok {
+		cancel()
+	}
+	r.mu.Unlock()
+	return t, nil
+}
+
+// interrupted handles a step whose task goroutine was canceled: by Stop
+// (returns "" and leaves the step for the next start) or by Cancel. A
+// canceled step on worker w gets CancelGrace for its agent to stop the
+// script; a worker that does not is destroyed rather than reused.
+func (r *Runner) interrupted(ctx context.Context, t *store.Task, s *store.Step, w *store.Worker) (string, error) {
+	ctx = context.WithoutCancel(ctx)
+	cur, err := r.store.TaskGet(ctx, "", t.ID)
+	if err != nil {
+		return "", fmt.Errorf("get task %s: %w", t.ID, err)
+	}
+	if cur.State != api.StateCanceled {
+		return "", nil
+	}
+	if w != nil {
+		r.hub.Notify("job/" + w.ID)
+		if err := r.awaitCanceled(ctx, s, w); err != nil {
+			return "", err
+		}
+	}
+	if terminal(s.State) {
+		return s.State, nil
+	}
+	now := r.cfg.Clock.Now()
+	s.State, s.Error, s.FinishedAt = api.StateCanceled, "canceled by request", &now
+	if err := r.store.StepUpdate(ctx, s); err != nil {
+		return "", fmt.Errorf("cancel step %s: %w", s.ID, err)
+	}
+	return api.StateCanceled, nil
+}
+
+// awaitCanceled waits for the agent of worker w to end canceled step s,
+// then releases w; past CancelGrace it destroys w instead.
+func (r *Runner) awaitCanceled(ctx context.Context, s *store.Step, w *store.Worker) error {
+	grace := r.cfg.Clock.NewTimer(r.cfg.CancelGrace)
+	defer grace.Stop()
+	for {
+		ended := r.hub.Wait("step/" + s.ID)
+		cur, err := r.store.StepGet(ctx, s.ID)
+		if err != nil {
+			return fmt.Errorf("get step %s: %w", s.ID, err)
+		}
+		if terminal(cur.State) || cur.DispatchedAt == nil {
+			*s = *cur
+			return r.release(ctx, w)
+		}
+		select {
+		case <-ended:
+		case <-grace.Chan():
+			r.log(ctx, s.TaskID, s.Name, api.LevelWarning,
+				"Worker %s did not stop the canceled script within %s; destroying it", w.ID, r.cfg.CancelGrace)
+			return r.fleet.Discard(ctx, w, api.DestroyUnresponsive)
+		}
+	}
+}

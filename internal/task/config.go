@@ -1,0 +1,55 @@
+package task
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+
+	"github.com/dynpool/dynpool/internal/catalog"
+)
+
+// Defaults.
+const (
+	// DefaultLeaseTimeout is how long a step waits for a worker before it
+	// fails with "leasing timeout"; the hosted product fails steps the same
+	// way after its lease timeout.
+	DefaultLeaseTimeout = 10 * time.Minute
+	// DefaultCancelGrace is how long a canceled step's agent has to stop
+	// the script before its worker is destroyed.
+	DefaultCancelGrace = 30 * time.Second
+	// DefaultWorkerCheckPeriod is how often a step waiting on its job
+	// checks that its worker still lives (a safety net behind the fleet's
+	// lost-worker callback, e.g. across a restart).
+	DefaultWorkerCheckPeriod = 15 * time.Second
+)
+
+// Config configures a Runner. Zero fields take the defaults.
+type Config struct {
+	LeaseTimeout      time.Duration
+	CancelGrace       time.Duration
+	WorkerCheckPeriod time.Duration
+	// Catalog returns the catalog in force; it is called for every step so
+	// a reloaded catalog applies to the next step.
+	Catalog func() *catalog.Catalog
+	Clock   clockwork.Clock
+	Logger  *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.LeaseTimeout == 0 {
+		c.LeaseTimeout = DefaultLeaseTimeout
+	}
+	if c.CancelGrace == 0 {
+		c.CancelGrace = DefaultCancelGrace
+	}
+	if c.WorkerCheckPeriod == 0 {
+		c.WorkerCheckPeriod = DefaultWorkerCheckPeriod
+	}
+	if c.Clock == nil {
+		c.Clock = clockwork.NewRealClock()
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}

@@ -1,0 +1,174 @@
+package task
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dynpool/dynpool/api"
+	"github.com/dynpool/dynpool/internal/store"
+)
+
+// ErrJobNotFound is returned to an agent asking about a job that is not
+// running on its worker (another worker's job, or one that ended).
+var ErrJobNotFound = errors.New("job not found")
+
+// NextJob returns the step leased to worker w that no agent has taken yet,
+// marking it taken, or nil after wait when there is none.
+func (r *Runner) NextJob(ctx context.Context, w *store.Worker, wait time.Duration) (*api.Job, error) {
+	timer := r.cfg.Clock.NewTimer(wait)
+	defer timer.Stop()
+	for {
+		queued := r.hub.Wait("job/" + w.ID)
+		job, err := r.takeJob(ctx, w)
+		if job != nil || err != nil {
+			return job, err
+		}
+		select {
+		case <-queued:
+		case <-timer.Chan():
+			return nil, nil
+		case <-ctx.Done():
+			return nil, nil
+		}
+	}
+}
+
+func (r *Runner) takeJob(ctx context.Context, w *store.Worker) (*api.Job, error) {
+	steps, err := r.store.StepListByWorker(ctx, w.ID, api.StateRunning)
+	if err != nil {
+		return nil, fmt.Errorf("list steps of worker %s: %w", w.ID, err)
+	}
+	for _, s := range steps {
+		if s.DispatchedAt != nil {
+			continue
+		}
+		t, err := r.store.TaskGet(ctx, "", s.TaskID)
+		if err != nil {
+			return nil, fmt.Errorf("get task of step %s: %w", s.ID, err)
+		}
+		if t.State == api.StateCanceled {
+			continue
+		}
+		now := r.cfg.Clock.Now()
+		s.DispatchedAt = &now
+		if err := r.store.StepUpdate(ctx, s); err != nil {
+			return nil, fmt.Errorf("dispatch step %s: %w", s.ID, err)
+		}
+		r.log(ctx, s.TaskID, s.Name, api.LevelVerbose, "Worker %s started the step", w.ID)
+		return &api.Job{ID: s.ID, TaskID: s.TaskID, Step: s.Name, Syntax: s.Syntax, Script: s.Script}, nil
+	}
+	return nil, nil
+}
+
+// runningJob returns step jobID if it is running on worker w.
+func (r *Runner) runningJob(ctx context.Context, w *store.Worker, jobID string) (*store.Step, *store.Task, error) {
+	s, err := r.store.StepGet(ctx, jobID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (s.WorkerID != w.ID || s.State != api.StateRunning)) {
+		return nil, nil, fmt.Errorf("job %s of worker %s: %w", jobID, w.ID, ErrJobNotFound)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("get job %s: %w", jobID, err)
+	}
+	t, err := r.store.TaskGet(ctx, "", s.TaskID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("get task of job %s: %w", jobID, err)
+	}
+	return s, t, nil
+}
+
+// AppendOutput adds script output of job jobID to the task log: stdout as
+// info, stderr as warning. It reports whether the task was canceled, so
+// the agent stops the script.
+func (r *Runner) AppendOutput(ctx context.Context, w *store.Worker, jobID string, lines []api.AgentLogLine) (canceled bool, err error) {
+	s, t, err := r.runningJob(ctx, w, jobID)
+	if err != nil {
+		return false, err
+	}
+	out := make([]store.LogLine, 0, len(lines))
+	for _, l := range lines {
+		level := api.LevelInfo
+		if l.Stream == api.StreamStderr {
+			level = api.LevelWarning
+		}
+		out = append(out, store.LogLine{Time: l.Time.UTC(), Level: level, Step: s.Name, Message: l.Message})
+	}
+	if len(out) > 0 {
+		if err := r.store.LogAppend(ctx, t.ID, out); err != nil {
+			return false, fmt.Errorf("append output of job %s: %w", jobID, err)
+		}
+		r.hub.Notify("log/" + t.ID)
+	}
+	return t.State == api.StateCanceled, nil
+}
+
+// Complete records the end of job jobID on worker w.
+func (r *Runner) Complete(ctx context.Context, w *store.Worker, jobID string, req *api.CompleteRequest) error {
+	s, t, err := r.runningJob(ctx, w, jobID)
+	if err != nil {
+		return err
+	}
+	now := r.cfg.Clock.Now()
+	code := req.ExitCode
+	s.ExitCode, s.FinishedAt = &code, &now
+	level, took := api.LevelInfo, ""
+	if s.DispatchedAt != nil {
+		took = " in " + now.Sub(*s.DispatchedAt).Round(time.Millisecond).String()
+	}
+	switch {
+	case t.State == api.StateCanceled:
+		s.State, s.Error, level = api.StateCanceled, "canceled by request", api.LevelWarning
+	case req.Error != "":
+		s.State, s.Error, level = api.StateFailed, req.Error, api.LevelError
+	case code != 0:
+		s.State, s.Error, level = api.StateFailed, fmt.Sprintf("the script exited with code %d", code), api.LevelError
+	default:
+		s.State = api.StateSuccess
+	}
+	if err := r.store.StepUpdate(ctx, s); err != nil {
+		return fmt.Errorf("complete job %s: %w", jobID, err)
+	}
+	if s.State == api.StateSuccess {
+		r.log(ctx, t.ID, s.Name, level, "Step %q succeeded%s on worker %s", s.Name, took, w.ID)
+	} else {
+		r.log(ctx, t.ID, s.Name, level, "Step %q %s%s on worker %s: %s", s.Name, s.State, took, w.ID, s.Error)
+	}
+	r.hub.Notify("step/" + s.ID)
+	return nil
+}
+
+// CancelJobs lists the jobs running on worker w whose task was canceled.
+func (r *Runner) CancelJobs(ctx context.Context, w *store.Worker) ([]string, error) {
+	steps, err := r.store.StepListByWorker(ctx, w.ID, api.StateRunning)
+	if err != nil {
+		return nil, fmt.Errorf("list steps of worker %s: %w", w.ID, err)
+	}
+	var ids []string
+	for _, s := range steps {
+		t, err := r.store.TaskGet(ctx, "", s.TaskID)
+		if err != nil {
+			return nil, fmt.Errorf("get task of step %s: %w", s.ID, err)
+		}
+		if t.State == api.StateCanceled && s.DispatchedAt != nil {
+			ids = append(ids, s.ID)
+		}
+	}
+	return ids, nil
+}
+
+// WorkerLost fails the steps running on a lost worker with the reason.
+// The fleet calls it (as its OnLost) when it finds a worker lost.
+func (r *Runner) WorkerLost(w *store.Worker, reason string) {
+	ctx := context.Background()
+	steps, err := r.store.StepListByWorker(ctx, w.ID, api.StateRunning)
+	if err != nil {
+		r.cfg.Logger.ErrorContext(ctx, "list steps of lost worker", "worker_id", w.ID, "error", err)
+		return
+	}
+	for _, s := range steps {
+		if err := r.failStep(ctx, s, fmt.Sprintf("worker lost: worker %s %s", w.ID, reason)); err != nil {
+			r.cfg.Logger.ErrorContext(ctx, "fail step of lost worker", "step_id", s.ID, "error", err)
+		}
+	}
+}

@@ -1,0 +1,184 @@
+package task
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/dynpool/dynpool/api"
+	"github.com/dynpool/dynpool/internal/fleet"
+	"github.com/dynpool/dynpool/internal/notify"
+	"github.com/dynpool/dynpool/internal/store"
+)
+
+// Runner runs every task of the server.
+type Runner struct {
+	cfg   Config
+	store store.Store
+	fleet *fleet.Fleet
+	// hub wakes waiters: "job/<worker>" a job for a worker, "step/<id>" a
+	// step ended, "log/<task>" lines appended or the task ended.
+	hub notify.Hub
+	// provisioning maps a step id to the worker being made for it, while
+	// its Acquire waits; see [Runner.Provisioning].
+	provisioning sync.Map
+
+	mu      sync.Mutex
+	ctx     context.Context // base of task goroutines; nil until Start
+	cancels map[string]context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+// New returns a Runner. Hand its [Runner.WorkerLost] to the fleet as
+// OnLost before starting either.
+func New(cfg Config, st store.Store, fl *fleet.Fleet) *Runner {
+	cfg.setDefaults()
+	return &Runner{cfg: cfg, store: st, fleet: fl, cancels: make(map[string]context.CancelFunc)}
+}
+
+// Start resumes every task that was queued or running when the server last
+// stopped, then runs new tasks as they are submitted, until Stop.
+func (r *Runner) Start(ctx context.Context) error {
+	r.mu.Lock()
+	if r.ctx != nil {
+		r.mu.Unlock()
+		return errors.New("task runner already started")
+	}
+	r.ctx = context.WithoutCancel(ctx)
+	r.mu.Unlock()
+	tasks, err := r.store.TaskListByState(ctx, api.StateQueued, api.StateRunning)
+	if err != nil {
+		return fmt.Errorf("list unfinished tasks: %w", err)
+	}
+	for _, t := range tasks {
+		r.cfg.Logger.InfoContext(ctx, "resuming task", "task_id", t.ID, "state", t.State)
+		r.start(t.ID)
+	}
+	return nil
+}
+
+// Stop cancels the task goroutines and waits for them. Their tasks stay
+// as they are in the store; the next Start resumes them.
+func (r *Runner) Stop() {
+	r.mu.Lock()
+	for _, cancel := range r.cancels {
+		cancel()
+	}
+	r.mu.Unlock()
+	r.wg.Wait()
+}
+
+// start runs task id in its own goroutine, unless it runs already.
+func (r *Runner) start(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ctx == nil {
+		return // not started: Start will resume it from the store
+	}
+	if _, running := r.cancels[id]; running {
+		return
+	}
+	ctx, cancel := context.WithCancel(r.ctx)
+	r.cancels[id] = cancel
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		defer func() {
+			r.mu.Lock()
+			delete(r.cancels, id)
+			r.mu.Unlock()
+			cancel()
+		}()
+		if err := r.runTask(ctx, id); err != nil && ctx.Err() == nil {
+			r.cfg.Logger.ErrorContext(ctx, "task runner failed", "task_id", id, "error", err)
+		}
+	}()
+}
+
+// runTask runs the steps of task id that have not ended, in order.
+func (r *Runner) runTask(ctx context.Context, id string) error {
+	t, err := r.store.TaskGet(ctx, "", id)
+	if err != nil {
+		return fmt.Errorf("get task: %w", err)
+	}
+	if t.State == api.StateQueued {
+		t.State = api.StateRunning
+		if err := r.store.TaskUpdate(ctx, t); err != nil {
+			return fmt.Errorf("start task: %w", err)
+		}
+	}
+	for _, s := range t.Steps {
+		state, err := r.runStep(ctx, t, s)
+		if err != nil {
+			return err
+		}
+		if state != api.StateSuccess {
+			return r.finish(ctx, t, state, s)
+		}
+	}
+	return r.finish(ctx, t, api.StateSuccess, nil)
+}
+
+// finish records the task's end: failed and canceled tasks skip the steps
+// after the one that ended them.
+func (r *Runner) finish(ctx context.Context, t *store.Task, state string, last *store.Step) error {
+	stopping := ctx.Err() != nil
+	ctx = context.WithoutCancel(ctx)
+	cur, err := r.store.TaskGet(ctx, "", t.ID)
+	if err != nil {
+		return fmt.Errorf("get task: %w", err)
+	}
+	if stopping && cur.State != api.StateCanceled {
+		return nil // the server is stopping; the next start resumes the task
+	}
+	for _, s := range t.Steps {
+		if s.State == api.StateQueued {
+			s.State = api.StateSkipped
+			if err := r.store.StepUpdate(ctx, s); err != nil {
+				return fmt.Errorf("skip step %s: %w", s.ID, err)
+			}
+		}
+	}
+	if cur.State == api.StateCanceled {
+		state = api.StateCanceled
+	} else {
+		now := r.cfg.Clock.Now()
+		t.State, t.FinishedAt = state, &now
+		if last != nil && state == api.StateFailed {
+			t.Error = fmt.Sprintf("step %q failed: %s", last.Name, last.Error)
+		}
+		if err := r.store.TaskUpdate(ctx, t); err != nil {
+			return fmt.Errorf("finish task: %w", err)
+		}
+	}
+	level := api.LevelInfo
+	if state != api.StateSuccess {
+		level = api.LevelError
+	}
+	r.log(ctx, t.ID, "", level, "Task %s", state)
+	return nil
+}
+
+// log appends one line to a task log and wakes its followers. The log is
+// best effort: a failed write is reported to the server log, not to the
+// step.
+func (r *Runner) log(ctx context.Context, taskID, step, level, format string, args ...any) {
+	line := store.LogLine{Time: r.cfg.Clock.Now(), Level: level, Step: step, Message: fmt.Sprintf(format, args...)}
+	if err := r.store.LogAppend(context.WithoutCancel(ctx), taskID, []store.LogLine{line}); err != nil {
+		r.cfg.Logger.ErrorContext(ctx, "append task log", "task_id", taskID, "error", err)
+	}
+	r.hub.Notify("log/" + taskID)
+}
+
+// Provisioning returns the id of the worker being created for step id,
+// or "" when none is. It is known only to the server running the step.
+func (r *Runner) Provisioning(stepID string) string {
+	w, _ := r.provisioning.Load(stepID)
+	id, _ := w.(string)
+	return id
+}
+
+// WaitLog returns a channel closed when task id's log grows or the task
+// ends. Take it before reading the log.
+func (r *Runner) WaitLog(id string) <-chan struct{} { return r.hub.Wait("log/" + id) }

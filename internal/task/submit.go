@@ -1,0 +1,126 @@
+package task
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/dynpool/dynpool/api"
+	"github.com/dynpool/dynpool/internal/id"
+	"github.com/dynpool/dynpool/internal/store"
+	"github.com/dynpool/dynpool/internal/validation"
+)
+
+// Limits on a task request.
+const (
+	MaxSteps      = 100
+	MaxScriptSize = 1 << 20 // bytes
+	MaxNameLength = 200
+)
+
+var syntaxes = []string{api.SyntaxBash, api.SyntaxSh, api.SyntaxPython, api.SyntaxPowerShell}
+
+// Submit validates req for tenant t, writes the task and its steps (all
+// queued) and starts running it. Bad input returns a *validation.Error
+// naming the field; nothing is written then.
+func (r *Runner) Submit(ctx context.Context, t *store.Tenant, req *api.CreateTaskRequest) (*store.Task, error) {
+	task, err := r.build(ctx, t, req)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.store.TaskCreate(ctx, task); err != nil {
+		return nil, fmt.Errorf("create task: %w", err)
+	}
+	r.log(ctx, task.ID, "", api.LevelInfo, "Task %q queued with %d step(s)", task.Name, len(task.Steps))
+	r.start(task.ID)
+	return task, nil
+}
+
+func (r *Runner) build(ctx context.Context, t *store.Tenant, req *api.CreateTaskRequest) (*store.Task, error) {
+	name := strings.TrimSpace(req.Name)
+	if name == "" {
+		name = "Run"
+	}
+	if len(name) > MaxNameLength {
+		return nil, validation.Errorf("name", "is longer than %d characters", MaxNameLength)
+	}
+	if len(req.Steps) == 0 {
+		return nil, validation.Errorf("steps", "a task needs at least one step")
+	}
+	if len(req.Steps) > MaxSteps {
+		return nil, validation.Errorf("steps", "a task has at most %d steps, this one has %d", MaxSteps, len(req.Steps))
+	}
+	now := r.cfg.Clock.Now()
+	task := &store.Task{
+		ID: id.New("task"), TenantID: t.ID, Name: name, State: api.StateQueued, CreatedAt: now,
+	}
+	for i, sr := range req.Steps {
+		s, err := r.buildStep(ctx, t, i, &sr)
+		if err != nil {
+			return nil, err
+		}
+		s.TaskID = task.ID
+		task.Steps = append(task.Steps, s)
+	}
+	return task, nil
+}
+
+func (r *Runner) buildStep(ctx context.Context, t *store.Tenant, i int, sr *api.StepRequest) (*store.Step, error) {
+	field := func(f string) string { return fmt.Sprintf("steps[%d].%s", i, f) }
+	name := strings.TrimSpace(sr.Name)
+	if name == "" {
+		name = fmt.Sprintf("Step %d", i+1)
+	}
+	if len(name) > MaxNameLength {
+		return nil, validation.Errorf(field("name"), "is longer than %d characters", MaxNameLength)
+	}
+	syntax := sr.Syntax
+	if syntax == "" {
+		syntax = api.SyntaxBash
+	}
+	if !slices.Contains(syntaxes, syntax) {
+		return nil, validation.Errorf(field("syntax"), "unknown syntax %q (want one of %s)", sr.Syntax, strings.Join(syntaxes, ", "))
+	}
+	if strings.TrimSpace(sr.Script) == "" {
+		return nil, validation.Errorf(field("script"), "the script is empty")
+	}
+	if len(sr.Script) > MaxScriptSize {
+		return nil, validation.Errorf(field("script"), "the script is %d bytes, more than the limit of %d", len(sr.Script), MaxScriptSize)
+	}
+	if sr.Container != nil {
+		// Execution containers need a container engine beside the worker;
+		// no provider of this server offers one yet.
+		return nil, validation.Errorf(field("container"), "execution containers are not available on this server yet; run the step without a container")
+	}
+	pool, err := r.stepPool(ctx, t, field("pool"), sr.Pool)
+	if err != nil {
+		return nil, err
+	}
+	return &store.Step{
+		ID: id.New("step"), Index: i, Name: name, PoolID: pool.ID,
+		Syntax: syntax, Script: sr.Script, State: api.StateQueued,
+	}, nil
+}
+
+func (r *Runner) stepPool(ctx context.Context, t *store.Tenant, field, ref string) (*store.Pool, error) {
+	if ref == "" {
+		p, err := r.store.PoolGetDefault(ctx, t.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, validation.Errorf(field, "the step names no pool and the tenant has no default pool; create a pool first")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("get default pool: %w", err)
+		}
+		return p, nil
+	}
+	p, err := r.store.PoolGet(ctx, t.ID, ref)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, validation.Errorf(field, "no pool with id or name %q", ref)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get pool: %w", err)
+	}
+	return p, nil
+}
