@@ -1,0 +1,86 @@
+package server
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/dynpool/dynpool/api"
+	"github.com/dynpool/dynpool/internal/validation"
+)
+
+// maxJobWait bounds the long-poll of GET /agent/v1/jobs/next.
+const maxJobWait = 60 * time.Second
+
+func (s *Server) register(w http.ResponseWriter, r *http.Request) {
+	wk, credential, err := s.fleet.Register(r.Context(), bearer(r))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, api.RegisterResponse{
+		WorkerID: wk.ID, Credential: credential, HeartbeatInterval: s.fleet.HeartbeatInterval(),
+	})
+}
+
+func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request) {
+	wk := workerOf(r)
+	if err := s.fleet.Heartbeat(r.Context(), wk); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	cancel, err := s.runner.CancelJobs(r.Context(), wk)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, api.HeartbeatResponse{CancelJobs: cancel})
+}
+
+func (s *Server) nextJob(w http.ResponseWriter, r *http.Request) {
+	wait := 30 * time.Second
+	if v := r.URL.Query().Get("wait"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > maxJobWait {
+			s.writeError(w, r, validation.Errorf("wait", "%q is not a duration between 0s and %s", v, maxJobWait))
+			return
+		}
+		wait = d
+	}
+	job, err := s.runner.NextJob(r.Context(), workerOf(r), wait)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if job == nil {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	writeJSON(w, http.StatusOK, job)
+}
+
+func (s *Server) jobLog(w http.ResponseWriter, r *http.Request) {
+	var req api.AgentLogRequest
+	if err := decode(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	canceled, err := s.runner.AppendOutput(r.Context(), workerOf(r), r.PathValue("id"), req.Lines)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, api.AgentLogResponse{Canceled: canceled})
+}
+
+func (s *Server) completeJob(w http.ResponseWriter, r *http.Request) {
+	var req api.CompleteRequest
+	if err := decode(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.runner.Complete(r.Context(), workerOf(r), r.PathValue("id"), &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,95 @@
+package server
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+
+	"github.com/dynpool/dynpool/internal/catalog"
+	"github.com/dynpool/dynpool/internal/fleet"
+	"github.com/dynpool/dynpool/internal/store"
+	"github.com/dynpool/dynpool/internal/task"
+)
+
+// DefaultListen is the address `dynpool server` listens on by default:
+// loopback only, so a fresh install exposes nothing.
+const DefaultListen = "127.0.0.1:8080"
+
+// Config configures a Server. Zero fields take the defaults of the
+// packages they are handed to.
+type Config struct {
+	// Listen is the TCP address to serve on ("127.0.0.1:0" picks a port).
+	Listen string
+	// DataDir holds the SQLite database, the installation id, the
+	// generated admin token and the process provider's worker directories.
+	DataDir string
+	// Provider names the provider workers are made with; only "process"
+	// exists so far.
+	Provider string
+	// Catalog is the catalog in force; nil means catalog.Builtin().
+	Catalog *catalog.Catalog
+	// AdminToken authenticates /api/v1/admin; empty means read
+	// <DataDir>/admin-token, generating it on first start.
+	AdminToken string
+	// AgentCommand starts a worker's agent (process provider); empty means
+	// this executable with the argument "agent".
+	AgentCommand []string
+
+	IdleTimeout         time.Duration
+	MaxLifetime         time.Duration
+	ReaperPeriod        time.Duration
+	ReconcilePeriod     time.Duration
+	RegistrationTimeout time.Duration
+	HeartbeatInterval   time.Duration
+	HeartbeatTimeout    time.Duration
+	LeaseTimeout        time.Duration
+
+	Clock  clockwork.Clock
+	Logger *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if c.Provider == "" {
+		c.Provider = "process"
+	}
+	if c.Catalog == nil {
+		c.Catalog = catalog.Builtin()
+	}
+	if c.Clock == nil {
+		c.Clock = clockwork.NewRealClock()
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+func (c *Config) validate() error {
+	var errs []error
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("a data directory is required (--data)"))
+	}
+	if c.Provider != "process" {
+		errs = append(errs, errors.New("unknown provider "+c.Provider+" (available: process)"))
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) fleetConfig(installation, url string, onLost func(w *store.Worker, reason string)) fleet.Config {
+	return fleet.Config{
+		Installation: installation, ServerURL: url,
+		IdleTimeout: c.IdleTimeout, MaxLifetime: c.MaxLifetime,
+		ReaperPeriod: c.ReaperPeriod, ReconcilePeriod: c.ReconcilePeriod,
+		RegistrationTimeout: c.RegistrationTimeout,
+		HeartbeatInterval:   c.HeartbeatInterval, HeartbeatTimeout: c.HeartbeatTimeout,
+		OnLost: onLost, Clock: c.Clock, Logger: c.Logger,
+	}
+}
+
+func (c *Config) taskConfig(cat func() *catalog.Catalog) task.Config {
+	return task.Config{LeaseTimeout: c.LeaseTimeout, Catalog: cat, Clock: c.Clock, Logger: c.Logger}
+}

@@ -1,0 +1,171 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/dynpool/dynpool/api"
+	"github.com/dynpool/dynpool/internal/catalog"
+	"github.com/dynpool/dynpool/internal/id"
+	"github.com/dynpool/dynpool/internal/store"
+	"github.com/dynpool/dynpool/internal/validation"
+)
+
+func (s *Server) listImages(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.catalog.Load().API(s.cfg.Clock.Now()))
+}
+
+func (s *Server) listPools(w http.ResponseWriter, r *http.Request) {
+	ps, err := s.store.PoolList(r.Context(), tenantOf(r).ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := api.PoolList{Pools: []api.Pool{}}
+	for _, p := range ps {
+		out.Pools = append(out.Pools, s.poolAPI(p))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) getPool(w http.ResponseWriter, r *http.Request) {
+	p, err := s.store.PoolGet(r.Context(), tenantOf(r).ID, r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, fmt.Errorf("pool %q: %w", r.PathValue("id"), err))
+		return
+	}
+	writeJSON(w, http.StatusOK, s.poolAPI(p))
+}
+
+func (s *Server) createPool(w http.ResponseWriter, r *http.Request) {
+	var req api.CreatePoolRequest
+	if err := decode(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	t := tenantOf(r)
+	p := &store.Pool{
+		ID: id.New("p"), TenantID: t.ID, Name: strings.TrimSpace(req.Name), Type: req.Type,
+		Image: req.Image, IsDefault: req.IsDefault, CreatedAt: s.cfg.Clock.Now(),
+	}
+	if p.Type == "" {
+		p.Type = api.PoolTypeDynamic
+	}
+	if err := s.checkPool(p); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if _, err := s.store.PoolGetDefault(r.Context(), t.ID); errors.Is(err, store.ErrNotFound) {
+		p.IsDefault = true // the first pool of a tenant is its default pool
+	}
+	if err := s.store.PoolCreate(r.Context(), p); err != nil {
+		s.writeError(w, r, fmt.Errorf("create pool %q: %w", p.Name, err))
+		return
+	}
+	writeJSON(w, http.StatusCreated, s.poolAPI(p))
+}
+
+func (s *Server) updatePool(w http.ResponseWriter, r *http.Request) {
+	var req api.UpdatePoolRequest
+	if err := decode(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	p, err := s.store.PoolGet(r.Context(), tenantOf(r).ID, r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, fmt.Errorf("pool %q: %w", r.PathValue("id"), err))
+		return
+	}
+	if req.Name != nil {
+		p.Name = strings.TrimSpace(*req.Name)
+	}
+	if req.Image != nil {
+		p.Image = *req.Image
+	}
+	if req.IsDefault != nil {
+		if !*req.IsDefault {
+			s.writeError(w, r, validation.Errorf("is_default", "a tenant always has one default pool: make another pool the default instead"))
+			return
+		}
+		p.IsDefault = true
+	}
+	if err := s.checkPool(p); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.store.PoolUpdate(r.Context(), p); err != nil {
+		s.writeError(w, r, fmt.Errorf("update pool %q: %w", p.Name, err))
+		return
+	}
+	writeJSON(w, http.StatusOK, s.poolAPI(p))
+}
+
+func (s *Server) deletePool(w http.ResponseWriter, r *http.Request) {
+	t := tenantOf(r)
+	p, err := s.store.PoolGet(r.Context(), t.ID, r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, fmt.Errorf("pool %q: %w", r.PathValue("id"), err))
+		return
+	}
+	if p.IsDefault {
+		all, err := s.store.PoolList(r.Context(), t.ID)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if len(all) > 1 {
+			s.writeError(w, r, fmt.Errorf("pool %q is the default pool: make another pool the default before deleting it: %w", p.Name, store.ErrConflict))
+			return
+		}
+	}
+	if err := s.store.PoolDelete(r.Context(), t.ID, p.ID); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// checkPool refuses a pool that could not run a step: no name, an unknown
+// or decommissioned image, or one no configured provider can make.
+func (s *Server) checkPool(p *store.Pool) error {
+	if p.Name == "" || len(p.Name) > 200 {
+		return validation.Errorf("name", "a pool needs a name of 1 to 200 characters")
+	}
+	if p.Type != api.PoolTypeDynamic {
+		return validation.Errorf("type", "pool type %q is not available; this server makes %q pools", p.Type, api.PoolTypeDynamic)
+	}
+	if p.Image == "" {
+		return validation.Errorf("image", "a dynamic pool needs an image: an image id or alias id from GET /api/v1/images")
+	}
+	res, err := s.catalog.Load().Resolve(p.Image, s.cfg.Clock.Now())
+	if err != nil {
+		return validation.Errorf("image", "%v", err)
+	}
+	if err := res.Decommissioned(p.Name); err != nil {
+		return validation.Errorf("image", "%v", err)
+	}
+	prov := s.fleet.Provider()
+	if err := prov.Supports(res.Image.OS, res.Build.Artifacts); err != nil {
+		return validation.Errorf("image", "no configured provider can make %s (%s): %v", res.Image.Name, res.Image.ID, err)
+	}
+	return nil
+}
+
+func (s *Server) poolAPI(p *store.Pool) api.Pool {
+	out := api.Pool{ID: p.ID, Name: p.Name, Type: p.Type, Image: p.Image, IsDefault: p.IsDefault, Warnings: []string{}}
+	res, err := s.catalog.Load().Resolve(p.Image, s.cfg.Clock.Now())
+	if res != nil && res.Image != nil {
+		out.ResolvedImage = res.Image.ID
+		out.Deprecated = res.Alias == nil && res.Status == api.ImageStatusDeprecated
+		out.Warnings = append(out.Warnings, res.Warnings()...)
+		if derr := res.Decommissioned(p.Name); derr != nil {
+			out.Warnings = append(out.Warnings, derr.Error())
+		}
+	}
+	if err != nil && !errors.Is(err, catalog.ErrDecommissioned) {
+		out.Warnings = append(out.Warnings, "steps on this pool will fail: "+err.Error())
+	}
+	return out
+}

@@ -1,0 +1,125 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/dynpool/dynpool/api"
+	"github.com/dynpool/dynpool/internal/id"
+	"github.com/dynpool/dynpool/internal/store"
+)
+
+var errUnauthenticated = errors.New("missing or invalid bearer token")
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	admin, tenant, agent := s.admin, s.tenant, s.agent
+
+	mux.HandleFunc("POST /api/v1/admin/tenants", admin(s.createTenant))
+	mux.HandleFunc("GET /api/v1/admin/tenants", admin(s.listTenants))
+	mux.HandleFunc("PATCH /api/v1/admin/tenants/{id}", admin(s.updateTenant))
+	mux.HandleFunc("GET /api/v1/admin/workers", admin(s.adminListWorkers))
+
+	mux.HandleFunc("GET /api/v1/images", tenant(s.listImages))
+	mux.HandleFunc("GET /api/v1/pools", tenant(s.listPools))
+	mux.HandleFunc("POST /api/v1/pools", tenant(s.createPool))
+	mux.HandleFunc("GET /api/v1/pools/{id}", tenant(s.getPool))
+	mux.HandleFunc("PATCH /api/v1/pools/{id}", tenant(s.updatePool))
+	mux.HandleFunc("DELETE /api/v1/pools/{id}", tenant(s.deletePool))
+	mux.HandleFunc("POST /api/v1/tasks", tenant(s.createTask))
+	mux.HandleFunc("GET /api/v1/tasks/{id}", tenant(s.getTask))
+	mux.HandleFunc("GET /api/v1/tasks/{id}/log", tenant(s.taskLog))
+	mux.HandleFunc("POST /api/v1/tasks/{id}/cancel", tenant(s.cancelTask))
+	mux.HandleFunc("GET /api/v1/workers", tenant(s.listWorkers))
+
+	mux.HandleFunc("POST /agent/v1/register", s.register)
+	mux.HandleFunc("POST /agent/v1/heartbeat", agent(s.heartbeat))
+	mux.HandleFunc("GET /agent/v1/jobs/next", agent(s.nextJob))
+	mux.HandleFunc("POST /agent/v1/jobs/{id}/log", agent(s.jobLog))
+	mux.HandleFunc("POST /agent/v1/jobs/{id}/complete", agent(s.completeJob))
+
+	mux.Handle("GET /metrics", promhttp.Handler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, api.Health{Status: "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !s.ready.Load() {
+			writeJSON(w, http.StatusServiceUnavailable, api.Health{Status: "starting or stopping"})
+			return
+		}
+		writeJSON(w, http.StatusOK, api.Health{Status: "ready"})
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusNotFound, api.ErrorResponse{Error: api.Error{
+			Code: api.CodeNotFound, Message: "no route for " + r.Method + " " + r.URL.Path,
+		}})
+	})
+	return mux
+}
+
+func bearer(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if v, ok := strings.CutPrefix(h, "Bearer "); ok {
+		return strings.TrimSpace(v)
+	}
+	return ""
+}
+
+type ctxKey int
+
+const (
+	tenantKey ctxKey = iota
+	workerKey
+)
+
+// admin lets a request through with the admin token only.
+func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !equalSecret(bearer(r), s.adminToken) {
+			s.writeError(w, r, errUnauthenticated)
+			return
+		}
+		h(w, r)
+	}
+}
+
+// tenant lets a request through with a tenant API key and puts the
+// tenant in its context.
+func (s *Server) tenant(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		key := bearer(r)
+		if key == "" {
+			s.writeError(w, r, errUnauthenticated)
+			return
+		}
+		t, err := s.store.TenantGetByKeyHash(r.Context(), id.Hash(key))
+		if errors.Is(err, store.ErrNotFound) {
+			err = errUnauthenticated
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), tenantKey, t)))
+	}
+}
+
+// agent lets a request through with a worker credential and puts the
+// worker in its context.
+func (s *Server) agent(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		wk, err := s.fleet.Authenticate(r.Context(), bearer(r))
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), workerKey, wk)))
+	}
+}
+
+func tenantOf(r *http.Request) *store.Tenant { return r.Context().Value(tenantKey).(*store.Tenant) }
+func workerOf(r *http.Request) *store.Worker { return r.Context().Value(workerKey).(*store.Worker) }

@@ -1,0 +1,162 @@
+// Package server wires dynpool together: the store, the catalog, the
+// provider, the fleet and the task runner, behind the HTTP API of the
+// design (tenant and admin API under /api/v1, the agent protocol under
+// /agent/v1, health and metrics).
+package server
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/dynpool/dynpool/internal/catalog"
+	"github.com/dynpool/dynpool/internal/fleet"
+	"github.com/dynpool/dynpool/internal/id"
+	"github.com/dynpool/dynpool/internal/provider/process"
+	"github.com/dynpool/dynpool/internal/store"
+	"github.com/dynpool/dynpool/internal/store/sqlite"
+	"github.com/dynpool/dynpool/internal/task"
+)
+
+// Server is one running dynpool server.
+type Server struct {
+	cfg        Config
+	store      store.Store
+	catalog    atomic.Pointer[catalog.Catalog]
+	fleet      *fleet.Fleet
+	runner     *task.Runner
+	listener   net.Listener
+	url        string
+	adminToken string
+	ready      atomic.Bool
+}
+
+// New opens the data directory and the store, and listens on cfg.Listen;
+// Run serves. On error nothing is left open.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	cfg.setDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("server config: %w", err)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	adminToken, err := loadOrCreate(filepath.Join(cfg.DataDir, "admin-token"), cfg.AdminToken, func() string { return id.Secret("dpa") })
+	if err != nil {
+		return nil, err
+	}
+	installation, err := loadOrCreate(filepath.Join(cfg.DataDir, "installation"), "", func() string { return id.New("inst") })
+	if err != nil {
+		return nil, err
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "dynpool.db"))
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	s := &Server{cfg: cfg, store: st, listener: ln, url: "http://" + ln.Addr().String(), adminToken: adminToken}
+	s.catalog.Store(cfg.Catalog)
+	if err := s.wire(installation); err != nil {
+		ln.Close()
+		st.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) wire(installation string) error {
+	prov, err := process.New(process.Config{
+		Installation: installation, Dir: filepath.Join(s.cfg.DataDir, "workers"),
+		Command: s.cfg.AgentCommand, Logger: s.cfg.Logger,
+	})
+	if err != nil {
+		return fmt.Errorf("process provider: %w", err)
+	}
+	var runner *task.Runner
+	onLost := func(w *store.Worker, reason string) { runner.WorkerLost(w, reason) }
+	s.fleet, err = fleet.New(s.cfg.fleetConfig(installation, s.url, onLost), s.store, prov)
+	if err != nil {
+		return err
+	}
+	runner = task.New(s.cfg.taskConfig(s.catalog.Load), s.store, s.fleet)
+	s.runner = runner
+	return nil
+}
+
+// URL is the base URL the server answers at, e.g. "http://127.0.0.1:8080".
+func (s *Server) URL() string { return s.url }
+
+// AdminToken is the bearer token of /api/v1/admin.
+func (s *Server) AdminToken() string { return s.adminToken }
+
+// Run starts the fleet and the task runner (resuming what a previous run
+// left) and serves until ctx ends, then shuts down gracefully: requests
+// in flight finish, workers and leases stay for the next start.
+func (s *Server) Run(ctx context.Context) error {
+	defer s.store.Close()
+	if err := s.fleet.Start(ctx); err != nil {
+		return err
+	}
+	defer s.fleet.Stop()
+	if err := s.runner.Start(ctx); err != nil {
+		return err
+	}
+	defer s.runner.Stop()
+	srv := &http.Server{
+		Handler:           s.routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(s.listener) }()
+	s.ready.Store(true)
+	s.cfg.Logger.InfoContext(ctx, "dynpool server ready", "url", s.url, "data", s.cfg.DataDir, "provider", s.cfg.Provider)
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	s.ready.Store(false)
+	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("shut down: %w", err)
+	}
+	return nil
+}
+
+// loadOrCreate returns given when set; else the value kept in path, made
+// by create and written there with mode 0600 on first use.
+func loadOrCreate(path, given string, create func() string) (string, error) {
+	if given != "" {
+		return given, nil
+	}
+	b, err := os.ReadFile(path)
+	if err == nil {
+		return strings.TrimSpace(string(b)), nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	v := create()
+	if err := os.WriteFile(path, []byte(v+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("write %s: %w", path, err)
+	}
+	return v, nil
+}
+
+func equalSecret(a, b string) bool {
+	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}

@@ -1,0 +1,111 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/dynpool/dynpool/api"
+	"github.com/dynpool/dynpool/internal/id"
+	"github.com/dynpool/dynpool/internal/store"
+	"github.com/dynpool/dynpool/internal/validation"
+)
+
+func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) {
+	var req api.CreateTenantRequest
+	if err := decode(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	name := strings.TrimSpace(req.Name)
+	if name == "" || len(name) > 200 {
+		s.writeError(w, r, validation.Errorf("name", "a tenant needs a name of 1 to 200 characters"))
+		return
+	}
+	key := id.Secret("dpk")
+	t := &store.Tenant{ID: id.New("t"), Name: name, APIKeyHash: id.Hash(key), CreatedAt: s.cfg.Clock.Now()}
+	if err := s.store.TenantCreate(r.Context(), t); err != nil {
+		s.writeError(w, r, fmt.Errorf("create tenant %q: %w", name, err))
+		return
+	}
+	out := s.tenantAPI(t)
+	out.APIKey = key
+	writeJSON(w, http.StatusCreated, out)
+}
+
+func (s *Server) listTenants(w http.ResponseWriter, r *http.Request) {
+	ts, err := s.store.TenantList(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := api.TenantList{Tenants: []api.Tenant{}}
+	for _, t := range ts {
+		out.Tenants = append(out.Tenants, s.tenantAPI(t))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) updateTenant(w http.ResponseWriter, r *http.Request) {
+	var req api.UpdateTenantRequest
+	if err := decode(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	t, err := s.store.TenantGet(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, fmt.Errorf("tenant %q: %w", r.PathValue("id"), err))
+		return
+	}
+	if err := applyOverride(&t.IdleTimeout, req.IdleTimeout, "idle_timeout"); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := applyOverride(&t.MaxLifetime, req.MaxLifetime, "max_lifetime"); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if req.MaxWorkers != nil {
+		if *req.MaxWorkers < 0 {
+			s.writeError(w, r, validation.Errorf("max_workers", "must be 0 (no limit) or more, not %d", *req.MaxWorkers))
+			return
+		}
+		t.MaxWorkers = *req.MaxWorkers
+	}
+	if err := s.store.TenantUpdate(r.Context(), t); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.fleet.TenantChanged(r.Context(), t); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.tenantAPI(t))
+}
+
+// applyOverride parses a duration override: nil leaves d alone, "" removes
+// the override, anything else must be a positive Go duration.
+func applyOverride(d *time.Duration, v *string, field string) error {
+	if v == nil {
+		return nil
+	}
+	if *v == "" {
+		*d = 0
+		return nil
+	}
+	parsed, err := time.ParseDuration(*v)
+	if err != nil || parsed <= 0 {
+		return validation.Errorf(field, "%q is not a positive duration such as \"90m\" or \"72h\"", *v)
+	}
+	*d = parsed
+	return nil
+}
+
+func (s *Server) tenantAPI(t *store.Tenant) api.Tenant {
+	idle, maxLife := s.fleet.Timeouts(t)
+	return api.Tenant{
+		ID: t.ID, Name: t.Name, IdleTimeout: idle.String(), MaxLifetime: maxLife.String(),
+		MaxWorkers: t.MaxWorkers, CreatedAt: t.CreatedAt,
+	}
+}
