@@ -56,9 +56,11 @@ type Store interface {
 	// any tenant (for the server's own use); otherwise another tenant's
 	// task is ErrNotFound.
 	TaskGet(ctx context.Context, tenantID, id string) (*Task, error)
-	// TaskListByState returns tasks (with steps) in any of states, oldest
-	// first.
-	TaskListByState(ctx context.Context, states ...string) ([]*Task, error)
+	// TaskListUnfinished returns the tasks (with steps) whose FinishedAt is
+	// nil, oldest first: queued and running ones, and canceled ones whose
+	// running step has not stopped yet. Its cost follows the number
+	// returned, not the task history.
+	TaskListUnfinished(ctx context.Context) ([]*Task, error)
 	// TaskUpdate writes state, error and finished_at of t (by id).
 	TaskUpdate(ctx context.Context, t *Task) error
 

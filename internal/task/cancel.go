@@ -11,8 +11,9 @@ import (
 // Cancel cancels task id of tenant tenantID: it is marked canceled at once,
 // a step waiting for a worker stops waiting, and the agent of a running
 // step is told to stop the script (at its next heartbeat or log upload).
-// Canceling an ended task changes nothing. ErrNotFound (wrapped) for an
-// unknown or another tenant's task.
+// The task's FinishedAt is set once that step has stopped. Canceling an
+// ended task changes nothing. ErrNotFound (wrapped) for an unknown or
+// another tenant's task.
 func (r *Runner) Cancel(ctx context.Context, tenantID, id string) (*store.Task, error) {
 	t, err := r.store.TaskGet(ctx, tenantID, id)
 	if err != nil {
@@ -21,8 +22,7 @@ func (r *Runner) Cancel(ctx context.Context, tenantID, id string) (*store.Task, 
 	if terminal(t.State) {
 		return t, nil
 	}
-	now := r.cfg.Clock.Now()
-	t.State, t.FinishedAt, t.Error = api.StateCanceled, &now, "canceled by request"
+	t.State, t.Error = api.StateCanceled, "canceled by request"
 	if err := r.store.TaskUpdate(ctx, t); err != nil {
 		return nil, fmt.Errorf("cancel task: %w", err)
 	}
@@ -38,7 +38,8 @@ func (r *Runner) Cancel(ctx context.Context, tenantID, id string) (*store.Task, 
 // interrupted handles a step whose task goroutine was canceled: by Stop
 // (returns "" and leaves the step for the next start) or by Cancel. A
 // canceled step on worker w gets CancelGrace for its agent to stop the
-// script; a worker that does not is destroyed rather than reused.
+// script; a worker that does not is destroyed rather than reused. Stop
+// during that wait also returns "", and the next start waits again.
 func (r *Runner) interrupted(ctx context.Context, t *store.Task, s *store.Step, w *store.Worker) (string, error) {
 	ctx = context.WithoutCancel(ctx)
 	cur, err := r.store.TaskGet(ctx, "", t.ID)
@@ -50,7 +51,8 @@ func (r *Runner) interrupted(ctx context.Context, t *store.Task, s *store.Step, 
 	}
 	if w != nil {
 		r.hub.Notify("job/" + w.ID)
-		if err := r.awaitCanceled(ctx, s, w); err != nil {
+		stopped, err := r.awaitCanceled(ctx, s, w)
+		if err != nil || stopped {
 			return "", err
 		}
 	}
@@ -66,26 +68,29 @@ func (r *Runner) interrupted(ctx context.Context, t *store.Task, s *store.Step, 
 }
 
 // awaitCanceled waits for the agent of worker w to end canceled step s,
-// then releases w; past CancelGrace it destroys w instead.
-func (r *Runner) awaitCanceled(ctx context.Context, s *store.Step, w *store.Worker) error {
+// then releases w; past CancelGrace it destroys w instead. It reports
+// stopped when Stop ended the wait.
+func (r *Runner) awaitCanceled(ctx context.Context, s *store.Step, w *store.Worker) (stopped bool, err error) {
 	grace := r.cfg.Clock.NewTimer(r.cfg.CancelGrace)
 	defer grace.Stop()
 	for {
 		ended := r.hub.Wait("step/" + s.ID)
 		cur, err := r.store.StepGet(ctx, s.ID)
 		if err != nil {
-			return fmt.Errorf("get step %s: %w", s.ID, err)
+			return false, fmt.Errorf("get step %s: %w", s.ID, err)
 		}
 		if terminal(cur.State) || cur.DispatchedAt == nil {
 			*s = *cur
-			return r.release(ctx, w)
+			return false, r.release(ctx, w)
 		}
 		select {
 		case <-ended:
+		case <-r.stopping:
+			return true, nil
 		case <-grace.Chan():
 			r.log(ctx, s.TaskID, s.Name, api.LevelWarning,
 				"Worker %s did not stop the canceled script within %s; destroying it", w.ID, r.cfg.CancelGrace)
-			return r.fleet.Discard(ctx, w, api.DestroyUnresponsive)
+			return false, r.fleet.Discard(ctx, w, api.DestroyUnresponsive)
 		}
 	}
 }

@@ -28,17 +28,25 @@ type Runner struct {
 	ctx     context.Context // base of task goroutines; nil until Start
 	cancels map[string]context.CancelFunc
 	wg      sync.WaitGroup
+	// stopping is closed by Stop, to end waits that a task's own context
+	// does not end (a canceled step waiting for its agent).
+	stopping chan struct{}
+	stopOnce sync.Once
 }
 
 // New returns a Runner. Hand its [Runner.WorkerLost] to the fleet as
 // OnLost before starting either.
 func New(cfg Config, st store.Store, fl *fleet.Fleet) *Runner {
 	cfg.setDefaults()
-	return &Runner{cfg: cfg, store: st, fleet: fl, cancels: make(map[string]context.CancelFunc)}
+	return &Runner{
+		cfg: cfg, store: st, fleet: fl,
+		cancels: make(map[string]context.CancelFunc), stopping: make(chan struct{}),
+	}
 }
 
-// Start resumes every task that was queued or running when the server last
-// stopped, then runs new tasks as they are submitted, until Stop.
+// Start resumes every task that had not finished when the server last
+// stopped (queued, running, or canceled with a step still running), then
+// runs new tasks as they are submitted, until Stop.
 func (r *Runner) Start(ctx context.Context) error {
 	r.mu.Lock()
 	if r.ctx != nil {
@@ -47,7 +55,7 @@ func (r *Runner) Start(ctx context.Context) error {
 	}
 	r.ctx = context.WithoutCancel(ctx)
 	r.mu.Unlock()
-	tasks, err := r.store.TaskListByState(ctx, api.StateQueued, api.StateRunning)
+	tasks, err := r.store.TaskListUnfinished(ctx)
 	if err != nil {
 		return fmt.Errorf("list unfinished tasks: %w", err)
 	}
@@ -61,6 +69,7 @@ func (r *Runner) Start(ctx context.Context) error {
 // Stop cancels the task goroutines and waits for them. Their tasks stay
 // as they are in the store; the next Start resumes them.
 func (r *Runner) Stop() {
+	r.stopOnce.Do(func() { close(r.stopping) })
 	r.mu.Lock()
 	for _, cancel := range r.cancels {
 		cancel()
@@ -110,8 +119,8 @@ func (r *Runner) runTask(ctx context.Context, id string) error {
 	}
 	for _, s := range t.Steps {
 		state, err := r.runStep(ctx, t, s)
-		if err != nil {
-			return err
+		if err != nil || state == "" {
+			return err // "": the server is stopping; the next start resumes the task
 		}
 		if state != api.StateSuccess {
 			return r.finish(ctx, t, state, s)
@@ -121,17 +130,10 @@ func (r *Runner) runTask(ctx context.Context, id string) error {
 }
 
 // finish records the task's end: failed and canceled tasks skip the steps
-// after the one that ended them.
+// after the one that ended them. A task canceled by request stays
+// canceled whatever its last step did.
 func (r *Runner) finish(ctx context.Context, t *store.Task, state string, last *store.Step) error {
-	stopping := ctx.Err() != nil
-	ctx = context.WithoutCancel(ctx)
-	cur, err := r.store.TaskGet(ctx, "", t.ID)
-	if err != nil {
-		return fmt.Errorf("get task: %w", err)
-	}
-	if stopping && cur.State != api.StateCanceled {
-		return nil // the server is stopping; the next start resumes the task
-	}
+	ctx = context.WithoutCancel(ctx) // a canceled task still records its end
 	for _, s := range t.Steps {
 		if s.State == api.StateQueued {
 			s.State = api.StateSkipped
@@ -140,17 +142,22 @@ func (r *Runner) finish(ctx context.Context, t *store.Task, state string, last *
 			}
 		}
 	}
-	if cur.State == api.StateCanceled {
-		state = api.StateCanceled
-	} else {
-		now := r.cfg.Clock.Now()
-		t.State, t.FinishedAt = state, &now
-		if last != nil && state == api.StateFailed {
-			t.Error = fmt.Sprintf("step %q failed: %s", last.Name, last.Error)
-		}
-		if err := r.store.TaskUpdate(ctx, t); err != nil {
-			return fmt.Errorf("finish task: %w", err)
-		}
+	cur, err := r.store.TaskGet(ctx, "", t.ID)
+	if err != nil {
+		return fmt.Errorf("get task: %w", err)
+	}
+	now := r.cfg.Clock.Now()
+	t.FinishedAt = &now
+	switch {
+	case cur.State == api.StateCanceled:
+		state, t.State, t.Error = api.StateCanceled, cur.State, cur.Error
+	case state == api.StateFailed && last != nil:
+		t.State, t.Error = state, fmt.Sprintf("step %q failed: %s", last.Name, last.Error)
+	default:
+		t.State = state
+	}
+	if err := r.store.TaskUpdate(ctx, t); err != nil {
+		return fmt.Errorf("finish task: %w", err)
 	}
 	level := api.LevelInfo
 	if state != api.StateSuccess {

@@ -30,11 +30,23 @@ func (r *Runner) runStep(ctx context.Context, t *store.Task, s *store.Step) (str
 		// been released yet.
 		return s.State, r.releaseIfHeld(ctx, s)
 	}
+	cur, err := r.store.TaskGet(ctx, "", t.ID)
+	if err != nil {
+		return "", fmt.Errorf("get task %s: %w", t.ID, err)
+	}
+	canceled := cur.State == api.StateCanceled
+	var w *store.Worker
 	if s.State == api.StateRunning && s.WorkerID != "" {
-		w, err := r.store.WorkerGet(ctx, s.WorkerID)
-		if err != nil {
+		if w, err = r.store.WorkerGet(ctx, s.WorkerID); err != nil {
 			return "", fmt.Errorf("get worker of step %s: %w", s.ID, err)
 		}
+	}
+	switch {
+	case canceled:
+		// Resumed after a restart, or reached the next step: a canceled
+		// task starts nothing and winds down what runs.
+		return r.interrupted(ctx, t, s, w)
+	case w != nil:
 		return r.await(ctx, t, s, w)
 	}
 	return r.execute(ctx, t, s)

@@ -74,18 +74,13 @@ func (s *Store) TaskGet(ctx context.Context, tenantID, id string) (*store.Task, 
 	return t, nil
 }
 
-// TaskListByState returns the tasks in any of states (every task when
-// states is empty) with their steps, oldest first.
-func (s *Store) TaskListByState(ctx context.Context, states ...string) ([]*store.Task, error) {
-	where, args := "", []any(nil)
-	if len(states) > 0 {
-		var list string
-		list, args = inList(states)
-		where = `WHERE t.state IN ` + list
-	}
+// TaskListUnfinished returns the tasks whose finished_at is NULL with
+// their steps, oldest first, through the partial index tasks_unfinished.
+func (s *Store) TaskListUnfinished(ctx context.Context) ([]*store.Task, error) {
+	const where = `WHERE t.finished_at IS NULL`
 	var out []*store.Task
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+taskColumns+` FROM tasks t `+where+` ORDER BY t.created_at, t.id`, args...)
+		rows, err := tx.QueryContext(ctx, `SELECT `+taskColumns+` FROM tasks t `+where+` ORDER BY t.created_at, t.id`)
 		if err != nil {
 			return err
 		}
@@ -103,7 +98,7 @@ func (s *Store) TaskListByState(ctx context.Context, states ...string) ([]*store
 		if len(out) == 0 {
 			return nil
 		}
-		steps, err := queryStepsByTask(ctx, tx, `JOIN tasks t ON t.id = s.task_id `+where, args...)
+		steps, err := queryStepsByTask(ctx, tx, `JOIN tasks t ON t.id = s.task_id `+where)
 		for _, t := range out {
 			t.Steps = steps[t.ID]
 		}

@@ -84,7 +84,7 @@ func testTask(t *testing.T, open opener) {
 		_, err = s.StepGet(t.Context(), "fresh")
 		wantErr(t, "get step of a task whose create failed", err, store.ErrNotFound)
 	})
-	t.Run("ListByState", func(t *testing.T) {
+	t.Run("ListUnfinished", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
 		newTenant(t, s, "t1", 0)
@@ -92,20 +92,14 @@ func testTask(t *testing.T, open opener) {
 		b := newTask(t, s, "t1", "b", "queued", time.Minute)
 		a := newTask(t, s, "t2", "a", "running", 2*time.Minute)
 		c := newTask(t, s, "t1", "c", "running", 0)
-		d := newTask(t, s, "t1", "d", "success", 3*time.Minute)
-		for _, tc := range []struct {
-			states []string
-			want   []*store.Task
-		}{
-			{[]string{"queued", "running"}, []*store.Task{c, b, a}},
-			{[]string{"success"}, []*store.Task{d}},
-			{[]string{"canceled"}, nil},
-			{nil, []*store.Task{c, b, a, d}},
-		} {
-			got, err := s.TaskListByState(t.Context(), tc.states...)
-			must(t, "list", err)
-			check(t, "TaskListByState", got, tc.want)
-		}
+		// Canceled while a step still runs: not finished yet.
+		d := newTask(t, s, "t1", "d", "canceled", 3*time.Minute)
+		done := newTask(t, s, "t1", "e", "success", 4*time.Minute)
+		done.FinishedAt = ptr(at(5 * time.Minute))
+		must(t, "finish task", s.TaskUpdate(t.Context(), done))
+		got, err := s.TaskListUnfinished(t.Context())
+		must(t, "list", err)
+		check(t, "TaskListUnfinished", got, []*store.Task{c, b, a, d})
 	})
 	t.Run("Update", func(t *testing.T) {
 		t.Parallel()

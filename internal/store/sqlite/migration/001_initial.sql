@@ -35,7 +35,8 @@ CREATE TABLE tasks (
     finished_at INTEGER
 ) STRICT;
 
-CREATE INDEX tasks_state_created_at ON tasks (state, created_at);
+-- The runner resumes unfinished tasks at start; finished ones are history.
+CREATE INDEX tasks_unfinished ON tasks (created_at) WHERE finished_at IS NULL;
 
 CREATE TABLE steps (
     id              TEXT PRIMARY KEY,
