@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -106,4 +107,14 @@ func (cfg Config) validate() error {
 		errs = append(errs, fmt.Errorf("retries %d is negative", cfg.Retries))
 	}
 	return errors.Join(errs...)
+}
+
+// RunFromEnv runs the agent with the Config of [ConfigFromEnv]: what
+// `dynpool agent` does on a worker a provider started.
+func RunFromEnv(ctx context.Context) error {
+	cfg, err := ConfigFromEnv()
+	if err != nil {
+		return err
+	}
+	return Run(ctx, cfg)
 }

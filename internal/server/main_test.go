@@ -27,11 +27,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv(agent.EnvToken) != "" {
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 		defer stop()
-		cfg, err := agent.ConfigFromEnv()
-		if err == nil {
-			err = agent.Run(ctx, cfg)
-		}
-		if err != nil {
+		if err := agent.RunFromEnv(ctx); err != nil {
 			fmt.Fprintln(os.Stderr, "agent:", err)
 			os.Exit(1)
 		}
@@ -189,3 +185,5 @@ func killWorkers(t *testing.T, dir string) {
 		}
 	}
 }
+
+func clientFor(s *testServer, key string) *client.Client { return client.New(s.URL(), key) }
