@@ -1,0 +1,131 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dynpool/dynpool/api"
+)
+
+// newPoolsCmd builds "dynpool pools", the commands on the tenant's worker
+// pools.
+func newPoolsCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{Use: "pools", Short: "List, create, edit and delete worker pools"}
+	cmd.AddCommand(
+		&cobra.Command{
+			Use:   "list",
+			Short: "List worker pools, with deprecation warnings",
+			Args:  cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				ps, err := a.client().ListPools(cmd.Context())
+				if err != nil {
+					return err
+				}
+				return printPools(cmd, a, ps, ps)
+			},
+		},
+		newPoolsCreateCmd(a),
+		newPoolsEditCmd(a),
+		&cobra.Command{
+			Use:   "delete ID",
+			Short: "Delete a worker pool",
+			Args:  cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				if err := a.client().DeletePool(cmd.Context(), args[0]); err != nil {
+					return err
+				}
+				if a.output == outputJSON {
+					return printJSON(cmd.OutOrStdout(), map[string]string{"deleted": args[0]})
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "deleted pool %s\n", args[0])
+				return nil
+			},
+		},
+	)
+	return cmd
+}
+
+// newPoolsCreateCmd builds "dynpool pools create NAME --image IMG".
+func newPoolsCreateCmd(a *app) *cobra.Command {
+	var req api.CreatePoolRequest
+	cmd := &cobra.Command{
+		Use:   "create NAME --image IMAGE",
+		Short: "Create a dynamic worker pool",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			req.Name = args[0]
+			p, err := a.client().CreatePool(cmd.Context(), req)
+			if err != nil {
+				return err
+			}
+			return printPools(cmd, a, p, []api.Pool{*p})
+		},
+	}
+	cmd.Flags().StringVar(&req.Image, "image", "", "image id or alias id (see: dynpool images list)")
+	cmd.Flags().BoolVar(&req.IsDefault, "default", false, "make it the tenant's default pool")
+	_ = cmd.MarkFlagRequired("image") // the flag exists: cannot fail
+	return cmd
+}
+
+// newPoolsEditCmd builds "dynpool pools edit ID".
+func newPoolsEditCmd(a *app) *cobra.Command {
+	var name, image string
+	var isDefault bool
+	cmd := &cobra.Command{
+		Use:   "edit ID",
+		Short: "Rename a pool, change its image or make it the default",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var req api.UpdatePoolRequest
+			f := cmd.Flags()
+			if f.Changed("name") {
+				req.Name = &name
+			}
+			if f.Changed("image") {
+				req.Image = &image
+			}
+			if f.Changed("default") {
+				req.IsDefault = &isDefault
+			}
+			if req == (api.UpdatePoolRequest{}) {
+				return fmt.Errorf("nothing to change: give --name, --image or --default")
+			}
+			p, err := a.client().UpdatePool(cmd.Context(), args[0], req)
+			if err != nil {
+				return err
+			}
+			return printPools(cmd, a, p, []api.Pool{*p})
+		},
+	}
+	cmd.Flags().StringVar(&name, "name", "", "new pool name")
+	cmd.Flags().StringVar(&image, "image", "", "new image id or alias id")
+	cmd.Flags().BoolVar(&isDefault, "default", false, "make it the tenant's default pool")
+	return cmd
+}
+
+// printPools prints v as JSON, or ps as a table followed by each pool's
+// warnings.
+func printPools(cmd *cobra.Command, a *app, v any, ps []api.Pool) error {
+	w := cmd.OutOrStdout()
+	if a.output == outputJSON {
+		return printJSON(w, v)
+	}
+	tb := newTable(w, "ID", "NAME", "TYPE", "IMAGE", "RESOLVED", "DEFAULT", "STATUS")
+	for _, p := range ps {
+		status := "ok"
+		if p.Deprecated {
+			status = "Deprecated"
+		}
+		tb.row(p.ID, p.Name, p.Type, p.Image, p.ResolvedImage, yesNo(p.IsDefault), status)
+	}
+	if err := tb.flush(); err != nil {
+		return err
+	}
+	for _, p := range ps {
+		for _, warn := range p.Warnings {
+			fmt.Fprintf(w, "warning: pool %s: %s\n", p.Name, warn)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,198 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dynpool/dynpool/api"
+)
+
+// call is one request the fake API saw.
+type call struct {
+	route string // "METHOD /path?query"
+	auth  string
+	body  string
+}
+
+// fakeAPI is an httptest server answering the routes it was given
+// ("METHOD /path", matched without the query) and recording every call.
+type fakeAPI struct {
+	url   string
+	mu    sync.Mutex
+	calls []call
+}
+
+func newFakeAPI(t *testing.T, routes map[string]http.HandlerFunc) *fakeAPI {
+	t.Helper()
+	f := &fakeAPI{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		f.mu.Lock()
+		f.calls = append(f.calls, call{r.Method + " " + r.URL.RequestURI(), r.Header.Get("Authorization"), string(b)})
+		f.mu.Unlock()
+		h, ok := routes[r.Method+" "+r.URL.Path]
+		if !ok {
+			jsonAnswer(http.StatusNotFound, `{"error":{"code":"not_found","message":"no route"}}`)(w, r)
+			return
+		}
+		h(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	f.url = srv.URL
+	return f
+}
+
+// called returns the calls made to route (matched on its prefix).
+func (f *fakeAPI) called(route string) []call {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []call
+	for _, c := range f.calls {
+		if strings.HasPrefix(c.route, route) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func jsonAnswer(status int, body string) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, body)
+	}
+}
+
+// sseAnswer streams lines then an end event carrying end.
+func sseAnswer(lines []api.LogLine, end api.Task) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		for _, l := range lines {
+			b, _ := json.Marshal(l)
+			fmt.Fprintf(w, "event: line\ndata: %s\n\n", b)
+		}
+		b, _ := json.Marshal(end)
+		fmt.Fprintf(w, "event: end\ndata: %s\n\n", b)
+	}
+}
+
+// runCLI runs dynpool with args and env in-process.
+func runCLI(ctx context.Context, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = execute(ctx, args, &out, &errb, func(k string) string { return env[k] })
+	return code, out.String(), errb.String()
+}
+
+func TestServerAndTokenFromEnvAndFlags(t *testing.T) {
+	t.Parallel()
+	envAPI := newFakeAPI(t, map[string]http.HandlerFunc{"GET /api/v1/pools": jsonAnswer(200, `{"pools":[]}`)})
+	flagAPI := newFakeAPI(t, map[string]http.HandlerFunc{"GET /api/v1/pools": jsonAnswer(200, `{"pools":[]}`)})
+	env := map[string]string{"DYNPOOL_SERVER": envAPI.url, "DYNPOOL_TOKEN": "env-token"}
+
+	if code, _, errOut := runCLI(t.Context(), env, "pools", "list"); code != 0 {
+		t.Fatalf("env run: exit %d: %s", code, errOut)
+	}
+	if c := envAPI.called("GET /api/v1/pools"); len(c) != 1 || c[0].auth != "Bearer env-token" {
+		t.Errorf("env run: calls %+v, want one with Bearer env-token", c)
+	}
+
+	code, _, errOut := runCLI(t.Context(), env, "--server", flagAPI.url, "--token", "flag-token", "pools", "list")
+	if code != 0 {
+		t.Fatalf("flag run: exit %d: %s", code, errOut)
+	}
+	if c := flagAPI.called("GET /api/v1/pools"); len(c) != 1 || c[0].auth != "Bearer flag-token" {
+		t.Errorf("flag run: calls %+v, want one with Bearer flag-token", c)
+	}
+	if c := envAPI.called("GET"); len(c) != 1 {
+		t.Errorf("env server got %d calls, want it untouched by the flag run", len(c))
+	}
+}
+
+func TestDefaultServer(t *testing.T) {
+	t.Parallel()
+	a := &app{getenv: func(string) string { return "" }, output: outputTable}
+	if err := a.resolve(&cobra.Command{}); err != nil {
+		t.Fatalf("resolve: %v", err)
+	}
+	if a.server != defaultServer || a.token != "" {
+		t.Errorf("server %q token %q, want %q and none", a.server, a.token, defaultServer)
+	}
+}
+
+func TestServerErrorIsClear(t *testing.T) {
+	t.Parallel()
+	f := newFakeAPI(t, map[string]http.HandlerFunc{
+		"DELETE /api/v1/pools/p9": jsonAnswer(404, `{"error":{"code":"not_found","message":"pool \"p9\" not found"}}`),
+	})
+	code, out, errOut := runCLI(t.Context(), nil, "--server", f.url, "pools", "delete", "p9")
+	if code == 0 {
+		t.Fatalf("exit 0, want failure; stdout %q", out)
+	}
+	want := "Error: delete pool p9: not_found: pool \"p9\" not found (HTTP 404)\n"
+	if errOut != want {
+		t.Errorf("stderr = %q, want %q", errOut, want)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"tenants", "create"}, "accepts 1 arg(s), received 0"},
+		{[]string{"pools", "create", "linux"}, `required flag(s) "image" not set`},
+		{[]string{"pools", "edit", "p1"}, "nothing to change"},
+		{[]string{"tenants", "edit", "t1"}, "nothing to change"},
+		{[]string{"run"}, "give exactly one of --script, --file or -- COMMAND"},
+		{[]string{"run", "--script", "x", "--", "echo"}, "give exactly one of"},
+		{[]string{"run", "--file", "/does/not/exist"}, "read script: "},
+		{[]string{"-o", "yaml", "pools", "list"}, `invalid --output "yaml"`},
+		{[]string{"nosuch"}, `unknown command "nosuch"`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			t.Parallel()
+			code, _, errOut := runCLI(t.Context(), nil, append([]string{"--server", "http://127.0.0.1:1"}, tt.args...)...)
+			if code != 1 || !strings.Contains(errOut, tt.want) {
+				t.Errorf("exit %d, stderr %q; want 1 and %q", code, errOut, tt.want)
+			}
+		})
+	}
+}
+
+func TestEveryCommandReportsServerErrors(t *testing.T) {
+	t.Parallel()
+	f := newFakeAPI(t, nil) // every route answers 404 not_found "no route"
+	for _, args := range [][]string{
+		{"tenants", "create", "acme"}, {"tenants", "list"}, {"tenants", "edit", "t1", "--max-workers", "2"},
+		{"pools", "list"}, {"pools", "create", "x", "--image", "i"}, {"pools", "edit", "p1", "--name", "y"},
+		{"pools", "delete", "p1"}, {"images", "list"}, {"workers", "list"},
+		{"tasks", "show", "k9"}, {"tasks", "log", "k9"}, {"tasks", "log", "--follow", "k9"}, {"tasks", "cancel", "k9"},
+	} {
+		code, out, errOut := runCLI(t.Context(), nil, append([]string{"--server", f.url}, args...)...)
+		if code != 1 || !strings.HasSuffix(errOut, ": not_found: no route (HTTP 404)\n") || out != "" {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want 1 and the server's error", args, code, out, errOut)
+		}
+	}
+}
+
+func TestInterruptedCommandExits130(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	code, _, errOut := runCLI(ctx, nil, "--server", "http://127.0.0.1:1", "pools", "list")
+	if code != 130 || !strings.Contains(errOut, "context canceled") {
+		t.Errorf("exit %d, stderr %q; want 130", code, errOut)
+	}
+}

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dynpool/dynpool/internal/catalog"
+	"github.com/dynpool/dynpool/internal/fleet"
+	"github.com/dynpool/dynpool/internal/server"
+)
+
+func newServerCmd() *cobra.Command {
+	var (
+		cfg         server.Config
+		catalogFile string
+		databaseURL string
+		logLevel    string
+	)
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run the dynpool server (SQLite store, process provider by default)",
+		Long: `Run the dynpool server: the HTTP API, the fleet of dynamic workers and the task runner.
+
+The admin token comes from DYNPOOL_ADMIN_TOKEN; if unset, one is generated on
+first start and written to <data>/admin-token. SIGINT or SIGTERM stops the
+server gracefully: workers and leases stay for the next start.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if databaseURL != "" {
+				return errors.New("--database-url: the Postgres store is not available yet; use --data for the embedded SQLite store")
+			}
+			logger, err := newLogger(logLevel)
+			if err != nil {
+				return err
+			}
+			cfg.Logger = logger
+			if catalogFile != "" {
+				cfg.Catalog, err = catalog.Load(catalogFile)
+				if err != nil {
+					return err
+				}
+			}
+			cfg.AdminToken = os.Getenv("DYNPOOL_ADMIN_TOKEN")
+			srv, err := server.New(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			if cfg.AdminToken == "" {
+				fmt.Fprintf(cmd.ErrOrStderr(), "dynpool server at %s; admin token in %s\n", srv.URL(), filepath.Join(cfg.DataDir, "admin-token"))
+			} else {
+				fmt.Fprintf(cmd.ErrOrStderr(), "dynpool server at %s; admin token from DYNPOOL_ADMIN_TOKEN\n", srv.URL())
+			}
+			return srv.Run(cmd.Context())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.Listen, "listen", server.DefaultListen, "TCP address to serve the API on")
+	f.StringVar(&cfg.DataDir, "data", "dynpool-data", "data directory (SQLite database, admin token, worker directories)")
+	f.StringVar(&databaseURL, "database-url", "", "postgres:// URL of a shared database (not available yet)")
+	f.StringVar(&cfg.Provider, "provider", "process", "provider that makes workers (process)")
+	f.StringVar(&catalogFile, "catalog", "", "catalog YAML file replacing the built-in catalog")
+	f.DurationVar(&cfg.IdleTimeout, "idle-timeout", fleet.DefaultIdleTimeout, "destroy a worker idle this long (tenants may override)")
+	f.DurationVar(&cfg.MaxLifetime, "max-lifetime", fleet.DefaultMaxLifetime, "destroy a worker this old once its step ends (tenants may override)")
+	f.DurationVar(&cfg.ReaperPeriod, "reaper-period", fleet.DefaultReaperPeriod, "how often expired workers are looked for")
+	f.DurationVar(&cfg.LeaseTimeout, "lease-timeout", 0, "how long a step waits for a worker before it fails (default 10m)")
+	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	return cmd
+}
+
+func newLogger(level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
+}
