@@ -1,0 +1,25 @@
+# Developer shortcuts; CI runs .ci/run.
+.PHONY: help build demo test test-race lint bench
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+build: ## build the dynpool binary into ./bin
+	CGO_ENABLED=0 go build -o bin/dynpool ./cmd/dynpool
+
+demo: ## run a deployment on dynamic workers end to end
+	go run ./cmd/dynpool demo
+
+test: ## run the tests
+	go test ./...
+
+test-race: ## run the tests with the race detector, as CI does
+	go test -race ./...
+
+lint: ## gofmt, go vet and staticcheck
+	test -z "$$(gofmt -l $$(git ls-files '*.go'))"
+	go vet ./...
+	go run honnef.co/go/tools/cmd/staticcheck@latest ./...
+
+bench: ## run the Go benchmarks
+	go test -run '^$$' -bench . ./...
