@@ -42,14 +42,22 @@ type agent struct {
 // server says the worker is gone (401 or 403 on any call, 404 on a
 // worker-level call) or ctx is done; in both cases it returns nil. It
 // returns an error when cfg is invalid, when the server answers 400 or
-// another unexpected 4xx (a bug on one side), or when a retryable failure
-// outlasts cfg.Retries retries.
+// another unexpected 4xx (a bug on one side), or when a call's retryable
+// failures last cfg.ServerUnreachableTimeout.
 func Run(ctx context.Context, cfg Config) error {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
 		return fmt.Errorf("run agent: %w", err)
 	}
-	c := &client{base: cfg.ServerURL, http: cfg.HTTPClient, token: cfg.Token, retries: cfg.Retries, logger: cfg.Logger}
+	c := &client{
+		base:         cfg.ServerURL,
+		http:         cfg.HTTPClient,
+		token:        cfg.Token,
+		giveUpAfter:  cfg.ServerUnreachableTimeout,
+		firstBackoff: firstBackoff,
+		maxBackoff:   maxBackoff,
+		logger:       cfg.Logger,
+	}
 	reg, interval, err := c.register(ctx)
 	if err != nil {
 		return stopped(ctx, cfg.Logger, gone(err, true))

@@ -33,8 +33,10 @@ func startAgentWith(t *testing.T, srvURL string, edit func(*Config)) <-chan erro
 		Token:     fakeRegToken,
 		WorkDir:   t.TempDir(),
 		PollWait:  100 * time.Millisecond,
-		Retries:   3,
-		Logger:    slog.New(slog.NewTextHandler(t.Output(), nil)),
+		// Long enough for every test's failing calls to be retried
+		// through; a test of giving up sets its own.
+		ServerUnreachableTimeout: 10 * time.Second,
+		Logger:                   slog.New(slog.NewTextHandler(t.Output(), nil)),
 	}
 	edit(&cfg)
 	done := make(chan error, 1)

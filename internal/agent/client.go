@@ -67,16 +67,22 @@ func retryable(err error) bool {
 
 // client makes agent protocol calls with one bearer token.
 type client struct {
-	base    string
-	http    *http.Client
-	token   string
-	retries int
-	logger  *slog.Logger
+	base  string
+	http  *http.Client
+	token string
+	// giveUpAfter is how long a call retries retryable failures, from its
+	// first failure on (Config.ServerUnreachableTimeout).
+	giveUpAfter time.Duration
+	// firstBackoff and maxBackoff shape the backoff between attempts: the
+	// package constants, shorter in tests.
+	firstBackoff, maxBackoff time.Duration
+	logger                   *slog.Logger
 }
 
 // call sends in (if not nil) as JSON and decodes a 200 answer into out (if
-// not nil). It returns the status of the answer, retrying retryable
-// failures with backoff. timeout bounds each attempt.
+// not nil). It returns the status of the answer. Retryable failures are
+// retried with backoff until c.giveUpAfter has passed since the first of
+// them; then the last failure is returned. timeout bounds each attempt.
 func (c *client) call(ctx context.Context, method, path string, timeout time.Duration, in, out any) (int, error) {
 	var body []byte
 	if in != nil {
@@ -85,20 +91,33 @@ func (c *client) call(ctx context.Context, method, path string, timeout time.Dur
 			return 0, fmt.Errorf("encode %s %s: %w", method, path, err)
 		}
 	}
-	backoff := firstBackoff
-	for attempt := 0; ; attempt++ {
+	backoff := c.firstBackoff
+	var firstFailure time.Time
+	for attempt := 1; ; attempt++ {
+		started := time.Now()
 		status, err := c.attempt(ctx, method, path, timeout, body, out)
-		if err == nil || ctx.Err() != nil || !retryable(err) || attempt >= c.retries {
+		if err == nil || ctx.Err() != nil || !retryable(err) {
 			return status, err
 		}
+		if firstFailure.IsZero() {
+			// The failure began when its attempt did: a hung attempt
+			// counts against the timeout too.
+			firstFailure = started
+		}
+		left := c.giveUpAfter - time.Since(firstFailure)
+		if left <= 0 {
+			return status, fmt.Errorf("give up after %d attempts in %s: %w",
+				attempt, time.Since(firstFailure).Round(time.Millisecond), err)
+		}
+		wait := min(backoff, left)
 		c.logger.WarnContext(ctx, "agent call failed, retrying",
-			"method", method, "path", path, "attempt", attempt+1, "backoff", backoff, "error", err)
+			"method", method, "path", path, "attempt", attempt, "backoff", wait, "error", err)
 		select {
 		case <-ctx.Done():
 			return 0, fmt.Errorf("%s %s: %w", method, path, ctx.Err())
-		case <-time.After(backoff):
+		case <-time.After(wait):
 		}
-		backoff = min(2*backoff, maxBackoff)
+		backoff = min(2*backoff, c.maxBackoff)
 	}
 }
 

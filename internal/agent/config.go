@@ -14,10 +14,14 @@ import (
 const (
 	// DefaultPollWait is how long one job long-poll waits on the server.
 	DefaultPollWait = 30 * time.Second
-	// DefaultRetries is how many times a retryable failure (network error,
-	// 5xx, 429) is retried before the call gives up; with the backoff of
-	// 100 ms doubling up to 5 s that is about 20 s of trying.
-	DefaultRetries = 8
+	// DefaultServerUnreachableTimeout is how long a call keeps retrying
+	// retryable failures (network error, 5xx, 429), counted from its first
+	// failure, before it gives up and the agent exits. It is long enough
+	// that a server restart or upgrade does not cost the fleet its workers
+	// (each agent would exit and its running script die), and short enough
+	// that an agent whose server is gone for good still exits instead of
+	// lingering as an orphan.
+	DefaultServerUnreachableTimeout = 10 * time.Minute
 )
 
 // Environment variables [ConfigFromEnv] reads. EnvToken is also removed
@@ -39,8 +43,10 @@ type Config struct {
 	WorkDir string
 	// PollWait is how long one job long-poll waits; default DefaultPollWait.
 	PollWait time.Duration
-	// Retries bounds the retries of one call; default DefaultRetries.
-	Retries int
+	// ServerUnreachableTimeout bounds how long one call retries retryable
+	// failures, from its first failure on; default
+	// DefaultServerUnreachableTimeout.
+	ServerUnreachableTimeout time.Duration
 	// Logger receives the agent's own log; default slog.Default().
 	Logger *slog.Logger
 	// HTTPClient makes the calls; default a client without a global
@@ -77,8 +83,8 @@ func (cfg Config) withDefaults() Config {
 	if cfg.PollWait == 0 {
 		cfg.PollWait = DefaultPollWait
 	}
-	if cfg.Retries == 0 {
-		cfg.Retries = DefaultRetries
+	if cfg.ServerUnreachableTimeout == 0 {
+		cfg.ServerUnreachableTimeout = DefaultServerUnreachableTimeout
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -103,8 +109,8 @@ func (cfg Config) validate() error {
 	if cfg.PollWait < 0 {
 		errs = append(errs, fmt.Errorf("poll wait %s is negative", cfg.PollWait))
 	}
-	if cfg.Retries < 0 {
-		errs = append(errs, fmt.Errorf("retries %d is negative", cfg.Retries))
+	if cfg.ServerUnreachableTimeout < 0 {
+		errs = append(errs, fmt.Errorf("server unreachable timeout %s is negative", cfg.ServerUnreachableTimeout))
 	}
 	return errors.Join(errs...)
 }

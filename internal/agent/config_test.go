@@ -3,6 +3,7 @@ package agent
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestConfigFromEnv(t *testing.T) {
@@ -56,7 +57,7 @@ func TestConfigValidate(t *testing.T) {
 		{"no token", func(c *Config) { c.Token = "" }, "registration token is empty"},
 		{"no work dir", func(c *Config) { c.WorkDir = "" }, "work dir is empty"},
 		{"negative wait", func(c *Config) { c.PollWait = -1 }, "poll wait -1ns is negative"},
-		{"negative retries", func(c *Config) { c.Retries = -1 }, "retries -1 is negative"},
+		{"negative unreachable timeout", func(c *Config) { c.ServerUnreachableTimeout = -time.Second }, "server unreachable timeout -1s is negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

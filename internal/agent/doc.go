@@ -14,13 +14,15 @@
 //     none came within [Config.PollWait]).
 //  4. The job's script runs through a [Runner] in a fresh directory under
 //     [Config.WorkDir]; its stdout and stderr lines are uploaded as they
-//     come (POST /agent/v1/jobs/{id}/log), batched every 200 ms.
+//     come (POST /agent/v1/jobs/{id}/log), batched every 200 ms and at
+//     most 500 lines or 512 KiB of messages per upload.
 //  5. POST /agent/v1/jobs/{id}/complete reports the exit code; then back
 //     to 3.
 //
 // Errors are split in two. Network errors, 5xx and 429 are retryable: the
-// call is retried with exponential backoff, [Config.Retries] times at
-// most. 401, 403 and (for worker-level calls) 404 mean the worker is gone:
+// call is retried with exponential backoff (100 ms doubling up to 5 s)
+// until [Config.ServerUnreachableTimeout] has passed since its first
+// failure, so a server restart does not end the workers. 401, 403 and (for worker-level calls) 404 mean the worker is gone:
 // Run logs it and returns nil. 400 and other 4xx mean a bug on one side:
 // Run returns the error.
 package agent

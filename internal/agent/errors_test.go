@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -72,14 +73,16 @@ func TestRunFailsOnBadRequest(t *testing.T) {
 	}{
 		{"register 400", "/register", http.StatusBadRequest, "register: POST /agent/v1/register: server answered 400: Bad Request"},
 		{"job poll 400", "/jobs/next", http.StatusBadRequest, "acquire job: GET /agent/v1/jobs/next?wait=100ms: server answered 400"},
-		{"job poll 503 past retries", "/jobs/next", http.StatusServiceUnavailable, "server answered 503"},
+		{"job poll 503 past the unreachable timeout", "/jobs/next", http.StatusServiceUnavailable, "give up after"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			f, srv := newFakeServer(t)
-			f.failNext(tt.suffix, tt.status, tt.status, tt.status, tt.status, tt.status)
-			err := result(t, startAgent(t, srv.URL))
+			f.failNext(tt.suffix, slices.Repeat([]int{tt.status}, 50)...)
+			err := result(t, startAgentWith(t, srv.URL, func(cfg *Config) {
+				cfg.ServerUnreachableTimeout = 300 * time.Millisecond
+			}))
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("Run = %v, want an error containing %q", err, tt.want)
 			}

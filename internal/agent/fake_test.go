@@ -2,6 +2,7 @@ package agent
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -18,6 +19,10 @@ const (
 	fakeWorkerID   = "w-1"
 )
 
+// fakeMaxBody is the largest request body the fake takes, as the real
+// server: it answers 413 to bigger ones.
+const fakeMaxBody = 2 << 20
+
 // dropConnection, given to failNext, makes the server drop the connection
 // without an answer.
 const dropConnection = -1
@@ -30,6 +35,7 @@ type fakeServer struct {
 	mu         sync.Mutex
 	auth       map[string][]string // path → Authorization headers seen
 	lines      map[string][]api.AgentLogLine
+	uploads    map[string][]int // job id → message bytes of each log upload
 	completed  map[string]api.CompleteRequest
 	cancel     map[string]bool  // jobs to cancel through heartbeat
 	cancelLog  map[string]bool  // jobs to cancel through the log answer
@@ -43,6 +49,7 @@ func newFakeServer(t *testing.T) (*fakeServer, *httptest.Server) {
 		jobs:      make(chan *api.Job, 10),
 		auth:      make(map[string][]string),
 		lines:     make(map[string][]api.AgentLogLine),
+		uploads:   make(map[string][]int),
 		completed: make(map[string]api.CompleteRequest),
 		cancel:    make(map[string]bool),
 		cancelLog: make(map[string]bool),
@@ -113,11 +120,22 @@ func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasSuffix(r.URL.Path, "/log"):
 		id := jobID(r.URL.Path)
 		var req api.AgentLogRequest
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		err := json.NewDecoder(http.MaxBytesReader(w, r.Body, fakeMaxBody)).Decode(&req)
+		var tooLarge *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooLarge):
+			writeError(w, http.StatusRequestEntityTooLarge)
+			return
+		case err != nil:
 			writeError(w, http.StatusBadRequest)
 			return
 		}
+		size := 0
+		for _, l := range req.Lines {
+			size += len(l.Message)
+		}
 		f.mu.Lock()
+		f.uploads[id] = append(f.uploads[id], size)
 		f.lines[id] = append(f.lines[id], req.Lines...)
 		canceled := f.cancelLog[id]
 		f.mu.Unlock()

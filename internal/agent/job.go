@@ -20,7 +20,9 @@ var errJobCanceled = errors.New("canceled")
 const stopTimeout = 10 * time.Second
 
 // runJob runs job and reports its end. It returns an error only when the
-// agent must stop: the worker is gone, or the server cannot be told.
+// agent must stop: the worker is gone, or the server cannot be told. A job
+// whose output the server refuses as too large (413) completes failed and
+// the agent goes on.
 func (a *agent) runJob(ctx context.Context, job *api.Job) error {
 	logger := a.logger.With("job_id", job.ID, "task_id", job.TaskID, "step", job.Step)
 	logger.InfoContext(ctx, "job started", "syntax", job.Syntax)
@@ -63,8 +65,14 @@ func (a *agent) runJob(ctx context.Context, job *api.Job) error {
 	if err := a.complete(ctx, logger, job.ID, req); err != nil {
 		return err
 	}
-	// The server could not take the job's output: a bug, or a server down
-	// past the retries; either way the agent cannot go on.
+	if errors.Is(uploadErr, errOutputRejected) {
+		// The server refused this job's output as too large: the job
+		// failed, the next one may well fit.
+		return nil
+	}
+	// The server could not take the job's output: a bug, or a server
+	// unreachable for longer than Config.ServerUnreachableTimeout; either
+	// way the agent cannot go on.
 	return uploadErr
 }
 

@@ -15,10 +15,13 @@ import (
 	"github.com/dynpool/dynpool/api"
 )
 
+// ScriptKillGrace is how long a stopped script's process group has between
+// SIGTERM and SIGKILL. A provider that stops an agent gives it longer than
+// this between its own SIGTERM and SIGKILL, so the agent can stop its
+// script and report the job before it is killed.
+const ScriptKillGrace = 5 * time.Second
+
 const (
-	// killGrace is how long a stopped script's process group has between
-	// SIGTERM and SIGKILL.
-	killGrace = 5 * time.Second
 	// maxLine is the longest output line; longer lines are split.
 	maxLine = 64 * 1024
 	// drainTimeout bounds the wait for output after the script's process
@@ -27,8 +30,9 @@ const (
 )
 
 // runGroup runs argv in dir with env in a new process group and streams
-// its output lines to out. When ctx is done the group gets SIGTERM, then
-// SIGKILL after killGrace. When the script exits, what it left running in
+// its output lines to out. It returns the exit code, or -1 and an error
+// naming the signal when the script was killed by one. When ctx is done the group gets SIGTERM, then
+// SIGKILL after ScriptKillGrace. When the script exits, what it left running in
 // its group is killed too, so no step leaks processes into the next.
 func runGroup(ctx context.Context, argv []string, dir string, env []string, out func(stream, line string)) (int, error) {
 	stdoutR, stdoutW, err := os.Pipe()
@@ -87,6 +91,9 @@ func runGroup(ctx context.Context, argv []string, dir string, env []string, out 
 	case waitErr == nil:
 		return 0, nil
 	case errors.As(waitErr, &exitErr):
+		if ws, ok := exitErr.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return -1, fmt.Errorf("the script was killed by signal %s", signalName(ws.Signal()))
+		}
 		return exitErr.ExitCode(), nil
 	default:
 		return -1, fmt.Errorf("wait for %s: %w", argv[0], waitErr)
@@ -94,7 +101,7 @@ func runGroup(ctx context.Context, argv []string, dir string, env []string, out 
 }
 
 // stopOnDone sends SIGTERM to process group pgid when ctx is done, and
-// SIGKILL if its leader has not exited killGrace later.
+// SIGKILL if its leader has not exited ScriptKillGrace later.
 func stopOnDone(ctx context.Context, pgid int, exited <-chan struct{}) {
 	select {
 	case <-exited:
@@ -104,7 +111,7 @@ func stopOnDone(ctx context.Context, pgid int, exited <-chan struct{}) {
 	_ = syscall.Kill(-pgid, syscall.SIGTERM)
 	select {
 	case <-exited:
-	case <-time.After(killGrace):
+	case <-time.After(ScriptKillGrace):
 		_ = syscall.Kill(-pgid, syscall.SIGKILL)
 	}
 }
@@ -128,4 +135,36 @@ func splitLines(data []byte, atEOF bool) (int, []byte, error) {
 		return maxLine, data[:maxLine], nil
 	}
 	return advance, token, err
+}
+
+// signalNames are the short names of the signals that commonly end a
+// script, as kill(1) spells them.
+var signalNames = map[syscall.Signal]string{
+	syscall.SIGHUP:  "HUP",
+	syscall.SIGINT:  "INT",
+	syscall.SIGQUIT: "QUIT",
+	syscall.SIGILL:  "ILL",
+	syscall.SIGTRAP: "TRAP",
+	syscall.SIGABRT: "ABRT",
+	syscall.SIGBUS:  "BUS",
+	syscall.SIGFPE:  "FPE",
+	syscall.SIGKILL: "KILL",
+	syscall.SIGUSR1: "USR1",
+	syscall.SIGSEGV: "SEGV",
+	syscall.SIGUSR2: "USR2",
+	syscall.SIGPIPE: "PIPE",
+	syscall.SIGALRM: "ALRM",
+	syscall.SIGTERM: "TERM",
+	syscall.SIGXCPU: "XCPU",
+	syscall.SIGXFSZ: "XFSZ",
+	syscall.SIGSYS:  "SYS",
+}
+
+// signalName returns sig's short name ("KILL"), or its number and
+// description for a signal not in signalNames ("34 (signal 34)").
+func signalName(sig syscall.Signal) string {
+	if name, ok := signalNames[sig]; ok {
+		return name
+	}
+	return fmt.Sprintf("%d (%s)", int(sig), sig)
 }

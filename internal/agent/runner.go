@@ -21,7 +21,9 @@ var ErrUnknownSyntax = errors.New("unknown script syntax")
 // (stream is api.StreamStdout or api.StreamStderr) as it comes; out is
 // never called after Run returns, and may be called from several
 // goroutines. Run returns the script's exit code, or -1 and an error when
-// the script could not run. When ctx is done the script is stopped.
+// the script could not run or was killed by a signal (the error names the
+// signal, e.g. "the script was killed by signal KILL"). When ctx is done
+// the script is stopped.
 type Runner interface {
 	Run(ctx context.Context, job *api.Job, dir string, out func(stream, line string)) (exitCode int, err error)
 }

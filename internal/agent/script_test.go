@@ -83,3 +83,53 @@ func TestRunEndsJobWhoseEscapedChildHoldsOutput(t *testing.T) {
 		t.Errorf("stdout = %q, want [done]", got)
 	}
 }
+
+func TestSignalName(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		sig  syscall.Signal
+		want string
+	}{
+		{syscall.SIGKILL, "KILL"},
+		{syscall.SIGTERM, "TERM"},
+		{syscall.SIGSEGV, "SEGV"},
+		{syscall.Signal(40), "40 (signal 40)"},
+	}
+	for _, tt := range tests {
+		if got := signalName(tt.sig); got != tt.want {
+			t.Errorf("signalName(%d) = %q, want %q", int(tt.sig), got, tt.want)
+		}
+	}
+}
+
+func TestRunReportsScriptKilledBySignal(t *testing.T) {
+	t.Parallel()
+	f, srv := newFakeServer(t)
+	startAgent(t, srv.URL)
+	tests := []struct {
+		id     string
+		job    api.Job
+		want   api.CompleteRequest
+		stdout []string
+	}{
+		{"kill", api.Job{Syntax: "bash", Script: "echo before\nkill -9 $$\necho after"},
+			api.CompleteRequest{ExitCode: -1, Error: "the script was killed by signal KILL"}, []string{"before"}},
+		{"term", api.Job{Syntax: "sh", Script: "kill -TERM $$"},
+			api.CompleteRequest{ExitCode: -1, Error: "the script was killed by signal TERM"}, nil},
+		// A child killed by a signal is the script's business: it exits
+		// 128+9 like any other code.
+		{"child", api.Job{Syntax: "sh", Script: "sh -c 'kill -9 $$'"}, api.CompleteRequest{ExitCode: 137}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id, func(t *testing.T) {
+			job := tt.job
+			job.ID = tt.id
+			if got := runJob(t, f, &job); got != tt.want {
+				t.Errorf("completion = %+v, want %+v", got, tt.want)
+			}
+			if got := f.messages(job.ID, api.StreamStdout); !slices.Equal(got, tt.stdout) {
+				t.Errorf("stdout = %q, want %q", got, tt.stdout)
+			}
+		})
+	}
+}

@@ -2,6 +2,9 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -10,12 +13,24 @@ import (
 )
 
 // Log batching: pending lines are uploaded every logFlushInterval, or as
-// soon as logBatchLines are waiting; one upload carries at most
-// logBatchLines lines.
+// soon as a batch is full. One upload carries at most logBatchLines lines
+// and at most logBatchBytes bytes of messages.
 const (
 	logFlushInterval = 200 * time.Millisecond
 	logBatchLines    = 500
+	// logBatchBytes bounds the messages of one upload, counted as JSON
+	// encodes them (escaping can make a message up to six times longer: a
+	// control byte becomes \u00XX). The server takes request bodies of at
+	// most 2 MiB and answers 413 to bigger ones; 512 KiB of messages plus
+	// the framing of 500 lines stays well below that, and one line (at
+	// most maxLine = 64 KiB, 384 KiB encoded) always fits in a batch.
+	logBatchBytes = 512 * 1024
 )
+
+// errOutputRejected is the cause of a job whose output the server refused
+// to take (413: the upload is bigger than the server accepts); its text
+// starts the Error the job completes with.
+var errOutputRejected = errors.New("the output could not be uploaded")
 
 // logUploader collects a job's output lines and uploads them in order.
 type logUploader struct {
@@ -23,17 +38,40 @@ type logUploader struct {
 	jobID  string
 	full   chan struct{} // signaled when a batch is full; capacity 1
 
-	mu      sync.Mutex
-	pending []api.AgentLogLine
+	mu           sync.Mutex
+	pending      []pendingLine
+	pendingBytes int // sum of the pending lines' sizes
+}
+
+// pendingLine is a queued line with the size its message counts against
+// logBatchBytes.
+type pendingLine struct {
+	line api.AgentLogLine
+	size int
+}
+
+// messageSize is the length of message as JSON encodes it, quotes
+// included.
+func messageSize(message string) int {
+	b, err := json.Marshal(message)
+	if err != nil { // cannot happen for a string; count the worst case
+		return 6*len(message) + 2
+	}
+	return len(b)
 }
 
 // add queues one line; it is safe to call from several goroutines.
 func (u *logUploader) add(stream, line string) {
+	size := messageSize(line)
 	u.mu.Lock()
-	u.pending = append(u.pending, api.AgentLogLine{Time: time.Now().UTC(), Stream: stream, Message: line})
-	n := len(u.pending)
+	u.pending = append(u.pending, pendingLine{
+		line: api.AgentLogLine{Time: time.Now().UTC(), Stream: stream, Message: line},
+		size: size,
+	})
+	u.pendingBytes += size
+	full := len(u.pending) >= logBatchLines || u.pendingBytes >= logBatchBytes
 	u.mu.Unlock()
-	if n >= logBatchLines {
+	if full {
 		select {
 		case u.full <- struct{}{}:
 		default:
@@ -41,12 +79,34 @@ func (u *logUploader) add(stream, line string) {
 	}
 }
 
+// next takes the next batch off the queue: the oldest lines, at most
+// logBatchLines of them and at most logBatchBytes of messages, but at
+// least one line when any is queued.
+func (u *logUploader) next() []api.AgentLogLine {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	var batch []api.AgentLogLine
+	bytes := 0
+	for _, p := range u.pending {
+		if len(batch) == logBatchLines || (len(batch) > 0 && bytes+p.size > logBatchBytes) {
+			break
+		}
+		batch = append(batch, p.line)
+		bytes += p.size
+	}
+	u.pending = u.pending[len(batch):]
+	u.pendingBytes -= bytes
+	return batch
+}
+
 // run uploads queued lines until done is closed, then uploads what is
 // left. When the server answers that the job was canceled, or an upload
 // fails, it cancels the job through cancel. It returns the error that
-// stopped the uploads; a 404 (the server dropped the job) is borderline:
-// the job is canceled, the remaining lines are dropped, and run returns
-// nil.
+// stopped the uploads. Two answers are borderline: a 404 (the server
+// dropped the job) cancels the job, drops the remaining lines and returns
+// nil; a 413 (an upload too big for the server, which the byte bound
+// should prevent) returns errOutputRejected: a bug the job pays for, not
+// the whole agent.
 func (u *logUploader) run(ctx context.Context, done <-chan struct{}, cancel context.CancelCauseFunc) error {
 	t := time.NewTicker(logFlushInterval)
 	defer t.Stop()
@@ -63,6 +123,10 @@ func (u *logUploader) run(ctx context.Context, done <-chan struct{}, cancel cont
 		case hasStatus(err, http.StatusNotFound):
 			cancel(errJobCanceled)
 			return nil
+		case hasStatus(err, http.StatusRequestEntityTooLarge):
+			err = fmt.Errorf("%w: %w", errOutputRejected, err)
+			cancel(err)
+			return err
 		case err != nil:
 			err = gone(err, false)
 			cancel(err)
@@ -73,15 +137,11 @@ func (u *logUploader) run(ctx context.Context, done <-chan struct{}, cancel cont
 	}
 }
 
-// flush uploads every queued line, logBatchLines at a time.
+// flush uploads every queued line, one batch at a time.
 func (u *logUploader) flush(ctx context.Context, cancel context.CancelCauseFunc) error {
 	for {
-		u.mu.Lock()
-		n := min(len(u.pending), logBatchLines)
-		batch := u.pending[:n:n]
-		u.pending = u.pending[n:]
-		u.mu.Unlock()
-		if n == 0 {
+		batch := u.next()
+		if len(batch) == 0 {
 			return nil
 		}
 		canceled, err := u.client.uploadLog(ctx, u.jobID, batch)

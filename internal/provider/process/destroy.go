@@ -10,8 +10,11 @@ import (
 
 const (
 	// killGrace is how long a worker's processes have between SIGTERM and
-	// SIGKILL.
-	killGrace = 2 * time.Second
+	// SIGKILL. It is longer than the agent's own grace for its script
+	// (agent.ScriptKillGrace, 5 s), so an agent told to stop can stop its
+	// script and report the job before it is killed. Destroy polls, so it
+	// waits this long only for processes that ignore SIGTERM.
+	killGrace = 10 * time.Second
 	// killWait is how long processes have to vanish after SIGKILL.
 	killWait = 5 * time.Second
 	// pollInterval is how often Destroy checks whether processes are gone.
@@ -27,8 +30,10 @@ type destroyCall struct {
 
 // Destroy ends worker resourceID: SIGTERM to the agent's process group and
 // to every process (and its group) whose environment names this
-// installation and worker, SIGKILL to what is left after 2 s, then the
-// worker directory is removed. A worker already gone is not an error.
+// installation and worker, SIGKILL to what is left after killGrace (10 s),
+// then the worker directory is removed. It returns as soon as the
+// processes are gone, without waiting out the grace. A worker already gone
+// is not an error.
 func (p *Provider) Destroy(ctx context.Context, resourceID string) error {
 	dir, err := p.workerDir(resourceID)
 	if err != nil {

@@ -1,7 +1,7 @@
 // Package process is the embedded default [provider.Provider]: each worker
-// is a `dynpool agent` child process of the server, in its own process
-// group and its own work directory <Dir>/<worker-id>/, on the server's
-// machine. It makes linux workers only.
+// is a `dynpool agent` child process of the server, in its own session
+// (and process group) and its own work directory <Dir>/<worker-id>/, on
+// the server's machine. It makes linux workers only.
 //
 // # Flow
 //

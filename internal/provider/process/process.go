@@ -118,8 +118,9 @@ func (p *Provider) Supports(os string, artifacts map[string]string) error {
 	return nil
 }
 
-// Create makes <Dir>/<worker-id>/ and starts Command there in a process
-// group of its own, with the agent's settings and the worker's labels in
+// Create makes <Dir>/<worker-id>/ and starts Command there in a session
+// (and so a process group) of its own, away from the server's controlling
+// terminal, with the agent's settings and the worker's labels in
 // its environment and its output in agent.log. The resource's ID is the
 // worker id. The agent outlives ctx.
 func (p *Provider) Create(ctx context.Context, params *provider.CreateParams) (*provider.Resource, error) {
@@ -142,7 +143,11 @@ func (p *Provider) Create(ctx context.Context, params *provider.CreateParams) (*
 	cmd.Dir = dir
 	cmd.Env = p.env(params, dir)
 	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// A new session is also a new process group whose id is the agent's
+	// pid, which Destroy signals; unlike Setpgid it also detaches the
+	// worker from the server's session, so a terminal's hangup or job
+	// control never reaches workers.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("create worker %s: start %q: %w", params.WorkerID, p.cfg.Command[0], err)

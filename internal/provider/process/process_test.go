@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dynpool/dynpool/internal/agent"
 	"github.com/dynpool/dynpool/internal/provider"
 )
 
@@ -265,5 +266,72 @@ func TestListSurvivesRestart(t *testing.T) {
 	}
 	if listed(t, p, "w-1") != nil {
 		t.Errorf("w-1 is still listed after a new Provider destroyed it")
+	}
+}
+
+// readSession returns the session id of pid from /proc/<pid>/stat.
+func readSession(t *testing.T, pid int) int {
+	t.Helper()
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		t.Fatalf("read stat of %d: %v", pid, err)
+	}
+	// "pid (comm) state ppid pgrp session ..."
+	fields := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
+	sid, err := strconv.Atoi(fields[3])
+	if err != nil {
+		t.Fatalf("stat of %d: session %q", pid, fields[3])
+	}
+	return sid
+}
+
+func TestCreateStartsAgentInItsOwnSession(t *testing.T) {
+	t.Parallel()
+	p := newProvider(t, "sh", "-c", `sleep 300 & echo "$$ $!" > pids.tmp; mv pids.tmp pids; wait`)
+	create(t, p, "w-1")
+	pids := readPids(t, filepath.Join(p.cfg.Dir, "w-1", "pids"))
+	agentPid, script := pids[0], pids[1]
+	if sid := readSession(t, agentPid); sid != agentPid {
+		t.Errorf("agent %d is in session %d, want a session of its own", agentPid, sid)
+	}
+	if pgid, _ := readStat(agentPid); pgid != agentPid {
+		t.Errorf("agent %d is in process group %d, want a group of its own", agentPid, pgid)
+	}
+	if sid := readSession(t, script); sid != agentPid {
+		t.Errorf("the agent's child is in session %d, want the agent's %d", sid, agentPid)
+	}
+	if err := p.Destroy(t.Context(), "w-1"); err != nil {
+		t.Fatalf("Destroy: %v", err)
+	}
+	for _, pid := range pids {
+		if live(pid) {
+			t.Errorf("process %d is alive after Destroy", pid)
+		}
+	}
+}
+
+func TestKillGraceOutlastsTheAgents(t *testing.T) {
+	t.Parallel()
+	if killGrace <= agent.ScriptKillGrace {
+		t.Errorf("killGrace = %s, want more than the agent's ScriptKillGrace %s so the agent can stop its script first", killGrace, agent.ScriptKillGrace)
+	}
+}
+
+func TestDestroyDoesNotWaitOutTheGrace(t *testing.T) {
+	t.Parallel()
+	// The agent stand-in and its child die on SIGTERM at once; Destroy
+	// must see that and return, well before killGrace would end.
+	p := newProvider(t, "sh", "-c", `sleep 300 & echo "$$ $!" > pids.tmp; mv pids.tmp pids; wait`)
+	create(t, p, "w-1")
+	pids := readPids(t, filepath.Join(p.cfg.Dir, "w-1", "pids"))
+	ctx, cancel := context.WithTimeout(t.Context(), killGrace/2)
+	defer cancel()
+	if err := p.Destroy(ctx, "w-1"); err != nil {
+		t.Fatalf("Destroy = %v, want it done before half the %s grace", err, killGrace)
+	}
+	for _, pid := range pids {
+		if live(pid) {
+			t.Errorf("process %d is alive after Destroy", pid)
+		}
 	}
 }
