@@ -26,6 +26,8 @@ var (
 // Store is implemented by each backend. All times are stored and returned
 // in UTC with at least microsecond precision.
 type Store interface {
+	// TenantCreate inserts t; ErrConflict when its id, name or API key
+	// hash is taken.
 	TenantCreate(ctx context.Context, t *Tenant) error
 	// TenantGet returns ErrNotFound for an unknown id.
 	TenantGet(ctx context.Context, id string) (*Tenant, error)
@@ -61,14 +63,23 @@ type Store interface {
 	// running step has not stopped yet. Its cost follows the number
 	// returned, not the task history.
 	TaskListUnfinished(ctx context.Context) ([]*Task, error)
-	// TaskUpdate writes state, error and finished_at of t (by id).
-	TaskUpdate(ctx context.Context, t *Task) error
+	// TaskUpdate writes state, error and finished_at of t (by id). When
+	// fromStates is not empty it is a compare-and-set: the task's current
+	// state must be one of them, else ErrConflict.
+	TaskUpdate(ctx context.Context, t *Task, fromStates ...string) error
 
 	// StepGet returns one step by id.
 	StepGet(ctx context.Context, id string) (*Step, error)
 	// StepUpdate writes state, worker_id, exit_code, error, started_at,
-	// dispatched_at and finished_at of s (by id).
-	StepUpdate(ctx context.Context, s *Step) error
+	// dispatched_at and finished_at of s (by id). When fromStates is not
+	// empty it is a compare-and-set on the step's current state
+	// (ErrConflict).
+	StepUpdate(ctx context.Context, s *Step, fromStates ...string) error
+	// StepDispatch sets dispatched_at of a running step that has none yet;
+	// ErrConflict when the step is not running or was dispatched already.
+	// Whoever sets it owns the hand-over of the job: the agent taking it,
+	// or a cancel making sure no agent will.
+	StepDispatch(ctx context.Context, id string, at time.Time) error
 	// StepListByWorker returns the steps assigned to a worker in any of
 	// states, oldest first.
 	StepListByWorker(ctx context.Context, workerID string, states ...string) ([]*Step, error)

@@ -143,3 +143,42 @@ func checkAffected(res sql.Result) error {
 	}
 	return nil
 }
+
+// casUpdate runs UPDATE table SET set WHERE id = ?, and when fromStates is
+// not empty also AND state IN fromStates. No row changed is ErrConflict
+// when the row exists, else ErrNotFound.
+func (s *Store) casUpdate(ctx context.Context, table, id string, fromStates []string, set string, args ...any) error {
+	query := `UPDATE ` + table + ` SET ` + set + ` WHERE id = ?`
+	args = append(args, id)
+	if len(fromStates) > 0 {
+		list, stateArgs := inList(fromStates)
+		query += ` AND state IN ` + list
+		args = append(args, stateArgs...)
+	}
+	res, err := s.db.ExecContext(ctx, query, args...)
+	if err != nil {
+		return mapErr(err)
+	}
+	return s.conflictOrMissing(ctx, res, table, id)
+}
+
+// conflictOrMissing checks that an UPDATE of row id changed it: if not,
+// the row exists (ErrConflict: a guard did not hold) or not (ErrNotFound).
+func (s *Store) conflictOrMissing(ctx context.Context, res sql.Result, table, id string) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("rows affected: %w", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	var one int
+	err = s.db.QueryRowContext(ctx, `SELECT 1 FROM `+table+` WHERE id = ?`, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	return store.ErrConflict
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/dynpool/dynpool/internal/store"
 )
@@ -66,16 +67,27 @@ func (s *Store) StepGet(ctx context.Context, id string) (*store.Step, error) {
 // StepUpdate writes State, WorkerID, ExitCode, Error, StartedAt,
 // DispatchedAt and FinishedAt of st (by st.ID); ErrNotFound for an unknown
 // id.
-func (s *Store) StepUpdate(ctx context.Context, st *store.Step) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE steps SET state = ?, worker_id = ?, exit_code = ?, error = ?,
-		started_at = ?, dispatched_at = ?, finished_at = ? WHERE id = ?`,
+func (s *Store) StepUpdate(ctx context.Context, st *store.Step, fromStates ...string) error {
+	err := s.casUpdate(ctx, "steps", st.ID, fromStates, `state = ?, worker_id = ?, exit_code = ?, error = ?,
+		started_at = ?, dispatched_at = ?, finished_at = ?`,
 		st.State, st.WorkerID, encInt(st.ExitCode), st.Error,
-		encTimePtr(st.StartedAt), encTimePtr(st.DispatchedAt), encTimePtr(st.FinishedAt), st.ID)
+		encTimePtr(st.StartedAt), encTimePtr(st.DispatchedAt), encTimePtr(st.FinishedAt))
+	if err != nil {
+		return fmt.Errorf("update step %s: %w", st.ID, err)
+	}
+	return nil
+}
+
+// StepDispatch sets dispatched_at of step id if it is running and not
+// dispatched yet; ErrConflict otherwise, ErrNotFound for an unknown id.
+func (s *Store) StepDispatch(ctx context.Context, id string, at time.Time) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE steps SET dispatched_at = ?
+		WHERE id = ? AND state = 'running' AND dispatched_at IS NULL`, encTime(at), id)
 	if err == nil {
-		err = checkAffected(res)
+		err = s.conflictOrMissing(ctx, res, "steps", id)
 	}
 	if err != nil {
-		return fmt.Errorf("update step %s: %w", st.ID, mapErr(err))
+		return fmt.Errorf("dispatch step %s: %w", id, err)
 	}
 	return nil
 }

@@ -112,14 +112,11 @@ func (s *Store) TaskListUnfinished(ctx context.Context) ([]*store.Task, error) {
 
 // TaskUpdate writes State, Error and FinishedAt of t (by t.ID);
 // ErrNotFound for an unknown id.
-func (s *Store) TaskUpdate(ctx context.Context, t *store.Task) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE tasks SET state = ?, error = ?, finished_at = ? WHERE id = ?`,
-		t.State, t.Error, encTimePtr(t.FinishedAt), t.ID)
-	if err == nil {
-		err = checkAffected(res)
-	}
+func (s *Store) TaskUpdate(ctx context.Context, t *store.Task, fromStates ...string) error {
+	err := s.casUpdate(ctx, "tasks", t.ID, fromStates, `state = ?, error = ?, finished_at = ?`,
+		t.State, t.Error, encTimePtr(t.FinishedAt))
 	if err != nil {
-		return fmt.Errorf("update task %s: %w", t.ID, mapErr(err))
+		return fmt.Errorf("update task %s: %w", t.ID, err)
 	}
 	return nil
 }

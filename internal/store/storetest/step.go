@@ -39,6 +39,40 @@ func testStep(t *testing.T, open opener) {
 		must(t, "get task", err)
 		check(t, "first step untouched", task.Steps[0], tk.Steps[0])
 	})
+	t.Run("UpdateCompareAndSet", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		newTenant(t, s, "t1", 0)
+		tk := newTask(t, s, "t1", "k1", "running", 0)
+		upd := *tk.Steps[0]
+		upd.State = "canceled"
+		wantErr(t, "update from a state it is not in", s.StepUpdate(t.Context(), &upd, "running"), store.ErrConflict)
+		got, err := s.StepGet(t.Context(), upd.ID)
+		must(t, "get", err)
+		check(t, "step after a refused update", got, tk.Steps[0])
+		must(t, "update from its state", s.StepUpdate(t.Context(), &upd, "queued", "running"))
+		got, err = s.StepGet(t.Context(), upd.ID)
+		must(t, "get", err)
+		check(t, "step after a guarded update", got, &upd)
+		wantErr(t, "guarded update of unknown step", s.StepUpdate(t.Context(), &store.Step{ID: "missing"}, "running"), store.ErrNotFound)
+	})
+	t.Run("Dispatch", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		newTenant(t, s, "t1", 0)
+		tk := newTask(t, s, "t1", "k1", "running", 0)
+		wantErr(t, "dispatch a queued step", s.StepDispatch(t.Context(), "k1-s0", at(time.Second)), store.ErrConflict)
+		running := *tk.Steps[0]
+		running.State, running.WorkerID = "running", "w1"
+		must(t, "start step", s.StepUpdate(t.Context(), &running))
+		must(t, "dispatch", s.StepDispatch(t.Context(), "k1-s0", at(time.Second)))
+		got, err := s.StepGet(t.Context(), "k1-s0")
+		must(t, "get", err)
+		running.DispatchedAt = ptr(at(time.Second))
+		check(t, "step after dispatch", got, &running)
+		wantErr(t, "dispatch twice", s.StepDispatch(t.Context(), "k1-s0", at(2*time.Second)), store.ErrConflict)
+		wantErr(t, "dispatch unknown step", s.StepDispatch(t.Context(), "missing", at(time.Second)), store.ErrNotFound)
+	})
 	t.Run("NotFound", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)

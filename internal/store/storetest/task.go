@@ -122,5 +122,17 @@ func testTask(t *testing.T, open opener) {
 		must(t, "get", err)
 		want.State, want.Error, want.FinishedAt = "queued", "", nil
 		check(t, "task after clearing finished_at", got, &want)
+
+		upd.State = "canceled"
+		wantErr(t, "update from a state it is not in", s.TaskUpdate(t.Context(), &upd, "running"), store.ErrConflict)
+		got, err = s.TaskGet(t.Context(), "t1", "k1")
+		must(t, "get", err)
+		check(t, "task after a refused update", got, &want)
+		must(t, "update from its state", s.TaskUpdate(t.Context(), &upd, "queued", "running"))
+		got, err = s.TaskGet(t.Context(), "t1", "k1")
+		must(t, "get", err)
+		want.State = "canceled"
+		check(t, "task after a guarded update", got, &want)
+		wantErr(t, "guarded update of unknown task", s.TaskUpdate(t.Context(), &store.Task{ID: "missing"}, "running"), store.ErrNotFound)
 	})
 }

@@ -53,6 +53,8 @@ func testTenant(t *testing.T, open opener) {
 		wantErr(t, "create with a taken id", err, store.ErrConflict)
 		err = s.TenantCreate(t.Context(), &store.Tenant{ID: "t2", Name: "same key", APIKeyHash: "key-t1", CreatedAt: t0})
 		wantErr(t, "create with a taken key hash", err, store.ErrConflict)
+		err = s.TenantCreate(t.Context(), &store.Tenant{ID: "t3", Name: "tenant t1", APIKeyHash: "key-t3", CreatedAt: t0})
+		wantErr(t, "create with a taken name", err, store.ErrConflict)
 	})
 	t.Run("List", func(t *testing.T) {
 		t.Parallel()

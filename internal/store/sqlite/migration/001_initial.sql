@@ -4,7 +4,7 @@
 -- +goose Up
 CREATE TABLE tenants (
     id           TEXT PRIMARY KEY,
-    name         TEXT NOT NULL,
+    name         TEXT NOT NULL UNIQUE,
     api_key_hash TEXT NOT NULL DEFAULT '',
     idle_timeout INTEGER NOT NULL DEFAULT 0,
     max_lifetime INTEGER NOT NULL DEFAULT 0,
