@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/dynpool/dynpool/api"
 	"github.com/dynpool/dynpool/internal/id"
@@ -55,7 +56,7 @@ func (f *Fleet) Register(ctx context.Context, token string) (*store.Worker, stri
 }
 
 // HeartbeatInterval is how often agents must call Heartbeat.
-func (f *Fleet) HeartbeatInterval() string { return f.cfg.HeartbeatInterval.String() }
+func (f *Fleet) HeartbeatInterval() time.Duration { return f.cfg.HeartbeatInterval }
 
 // Authenticate returns the live worker whose agent holds credential, or
 // ErrUnknownAgent.

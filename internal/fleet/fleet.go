@@ -18,14 +18,30 @@ import (
 // its maximum number of live workers.
 var ErrLimitReached = errors.New("worker limit reached")
 
-// liveStates are the states of a worker that exists or is being made.
-var liveStates = []string{api.WorkerProvisioning, api.WorkerIdle, api.WorkerBusy, api.WorkerDraining, api.WorkerDestroying}
+// LiveStates are the states of a worker that exists or is being made.
+var LiveStates = []string{api.WorkerProvisioning, api.WorkerIdle, api.WorkerBusy, api.WorkerDraining, api.WorkerDestroying}
+
+// Backoff between creation attempts after a provider error: it doubles
+// from the first to the last figure and stays there, until the step's
+// lease timeout ends the wait (invariant 5: the step then fails with the
+// provider's text).
+const (
+	createBackoffFirst = time.Second
+	createBackoffMax   = 30 * time.Second
+)
 
 // Fleet manages the workers of every tenant on one provider.
 type Fleet struct {
 	cfg      Config
 	store    store.Store
 	provider provider.Provider
+	// createMu serializes the limit check and the worker row insert of
+	// creations, so concurrent steps of a tenant cannot exceed its
+	// max_workers. It holds within one server process.
+	createMu sync.Mutex
+	// started is when the reaper started: heartbeats are not expected
+	// while the server was down.
+	started time.Time
 	// hub wakes Acquire calls waiting on a new worker ("worker/"+id: it
 	// registered or was destroyed) or on a release of some tenant's worker
 	// ("released/"+tenant).
@@ -61,6 +77,9 @@ type AcquireParams struct {
 	// OnCreate, if set, is called with the new worker when no idle one
 	// could be leased and one is being made.
 	OnCreate func(w *store.Worker)
+	// OnWait, if set, is called with a sentence each time the reason
+	// Acquire is waiting changes (a limit reached, a creation failed).
+	OnWait func(reason string)
 }
 
 // Acquire returns a worker leased to p.Tenant, in state busy, for one
@@ -69,6 +88,27 @@ type AcquireParams struct {
 // last reason for waiting (ErrLimitReached), or the provider's error when
 // creation fails.
 func (f *Fleet) Acquire(ctx context.Context, p *AcquireParams) (*store.Worker, error) {
+	var waitingFor error
+	wait := func(wake <-chan struct{}, d time.Duration, why error) error {
+		if p.OnWait != nil && (waitingFor == nil || waitingFor.Error() != why.Error()) {
+			p.OnWait(why.Error())
+		}
+		waitingFor = why
+		var timeout <-chan time.Time
+		if d > 0 {
+			timer := f.cfg.Clock.NewTimer(d)
+			defer timer.Stop()
+			timeout = timer.Chan()
+		}
+		select {
+		case <-wake:
+		case <-timeout:
+		case <-ctx.Done():
+			return fmt.Errorf("%w (%w)", ctx.Err(), why)
+		}
+		return nil
+	}
+	backoff := createBackoffFirst
 	for {
 		released := f.hub.Wait("released/" + p.Tenant.ID)
 		w, err := f.store.WorkerAcquireIdle(ctx, &store.WorkerAcquireIdleParams{
@@ -80,17 +120,23 @@ func (f *Fleet) Acquire(ctx context.Context, p *AcquireParams) (*store.Worker, e
 		if !errors.Is(err, store.ErrNotFound) {
 			return nil, fmt.Errorf("lease idle worker: %w", err)
 		}
-		if err := f.checkLimit(ctx, p.Tenant); err != nil {
-			select {
-			case <-released:
-				continue
-			case <-ctx.Done():
-				return nil, fmt.Errorf("%w (%w)", ctx.Err(), err)
-			}
-		}
 		w, err = f.create(ctx, p)
+		if errors.Is(err, ErrLimitReached) {
+			if err := wait(released, 0, err); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if err != nil {
-			return nil, err
+			if ctx.Err() != nil {
+				return nil, err
+			}
+			why := fmt.Errorf("%w; trying again in %s", err, backoff)
+			if err := wait(nil, backoff, why); err != nil {
+				return nil, err
+			}
+			backoff = min(2*backoff, createBackoffMax)
+			continue
 		}
 		if p.OnCreate != nil {
 			p.OnCreate(w)
@@ -104,11 +150,15 @@ func (f *Fleet) Acquire(ctx context.Context, p *AcquireParams) (*store.Worker, e
 	}
 }
 
-func (f *Fleet) checkLimit(ctx context.Context, t *store.Tenant) error {
+func (f *Fleet) checkLimit(ctx context.Context, tenant *store.Tenant) error {
+	t, err := f.store.TenantGet(ctx, tenant.ID) // the limit may have changed while we waited
+	if err != nil {
+		return fmt.Errorf("get tenant %s: %w", tenant.ID, err)
+	}
 	if t.MaxWorkers <= 0 {
 		return nil
 	}
-	live, err := f.store.WorkerList(ctx, &store.WorkerListParams{TenantID: t.ID, States: liveStates})
+	live, err := f.store.WorkerList(ctx, &store.WorkerListParams{TenantID: t.ID, States: LiveStates})
 	if err != nil {
 		return fmt.Errorf("count workers: %w", err)
 	}
@@ -122,17 +172,9 @@ func (f *Fleet) checkLimit(ctx context.Context, t *store.Tenant) error {
 // row is durable before the provider acts, so a crash leaves no resource
 // the store does not know).
 func (f *Fleet) create(ctx context.Context, p *AcquireParams) (*store.Worker, error) {
-	now := f.cfg.Clock.Now()
-	token := id.Secret("dpr")
-	registerBy := now.Add(f.cfg.RegistrationTimeout)
-	w := &store.Worker{
-		ID: id.New("w"), TenantID: p.Tenant.ID, PoolID: p.PoolID,
-		Image: p.Image, Build: p.Build, Provider: f.provider.Name(),
-		State: api.WorkerProvisioning, RegistrationHash: id.Hash(token),
-		CreatedAt: now, LeasedAt: &now, DestroyAt: &registerBy,
-	}
-	if err := f.store.WorkerCreate(ctx, w); err != nil {
-		return nil, fmt.Errorf("record worker: %w", err)
+	w, token, err := f.record(ctx, p)
+	if err != nil {
+		return nil, err
 	}
 	res, err := f.provider.Create(ctx, &provider.CreateParams{
 		WorkerID: w.ID, TenantID: w.TenantID, OS: p.OS, Artifact: p.Artifact,
@@ -143,9 +185,14 @@ func (f *Fleet) create(ctx context.Context, p *AcquireParams) (*store.Worker, er
 			provider.LabelTenant:       w.TenantID,
 		},
 	})
+	// The machine exists now (or may, after an error): what follows is
+	// recorded even if the step stopped waiting meanwhile.
+	ctx = context.WithoutCancel(ctx)
 	if err != nil {
-		f.finish(context.WithoutCancel(ctx), w, api.WorkerDestroyed, api.DestroyCreateFailed)
-		return nil, fmt.Errorf("create worker %s with provider %s: %w", w.ID, f.provider.Name(), err)
+		f.cfg.Logger.WarnContext(ctx, "worker creation failed", "worker_id", w.ID, "tenant_id", w.TenantID, "error", err)
+		return nil, errors.Join(
+			fmt.Errorf("create worker %s with provider %s: %w", w.ID, f.provider.Name(), err),
+			f.finish(ctx, w, api.WorkerDestroyed, api.DestroyCreateFailed))
 	}
 	w, err = f.store.WorkerUpdate(ctx, &store.WorkerUpdateParams{ID: w.ID, ResourceID: &res.ID})
 	if err != nil {
@@ -154,6 +201,30 @@ func (f *Fleet) create(ctx context.Context, p *AcquireParams) (*store.Worker, er
 	f.cfg.Logger.InfoContext(ctx, "worker created", "worker_id", w.ID, "tenant_id", w.TenantID,
 		"image", w.Image, "build", w.Build, "resource_id", res.ID)
 	return w, nil
+}
+
+// record writes the row of a new worker of p.Tenant, provisioning, with a
+// hashed one-time registration token (returned), unless the tenant holds
+// its maximum of live workers (ErrLimitReached).
+func (f *Fleet) record(ctx context.Context, p *AcquireParams) (*store.Worker, string, error) {
+	f.createMu.Lock()
+	defer f.createMu.Unlock()
+	if err := f.checkLimit(ctx, p.Tenant); err != nil {
+		return nil, "", err
+	}
+	now := f.cfg.Clock.Now()
+	token := id.Secret("dpr")
+	registerBy := now.Add(f.cfg.RegistrationTimeout)
+	w := &store.Worker{
+		ID: id.New("w"), TenantID: p.Tenant.ID, PoolID: p.PoolID,
+		Image: p.Image, Build: p.Build, Provider: f.provider.Name(),
+		State: api.WorkerProvisioning, RegistrationHash: id.Hash(token),
+		CreatedAt: now, LeasedAt: &now, DestroyAt: &registerBy,
+	}
+	if err := f.store.WorkerCreate(ctx, w); err != nil {
+		return nil, "", fmt.Errorf("record worker: %w", err)
+	}
+	return w, token, nil
 }
 
 // claimWhenRegistered waits for w's agent to register and leases w. It

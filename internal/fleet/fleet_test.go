@@ -3,6 +3,7 @@ package fleet_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -15,73 +16,16 @@ import (
 	"github.com/dynpool/dynpool/api"
 	"github.com/dynpool/dynpool/internal/fleet"
 	"github.com/dynpool/dynpool/internal/provider"
+	"github.com/dynpool/dynpool/internal/provider/fake"
 	"github.com/dynpool/dynpool/internal/store"
 	"github.com/dynpool/dynpool/internal/store/sqlite"
 )
-
-// fakeProvider stands in for a real provider in these lifecycle tests,
-// which run hours of fake time; the process provider is exercised by the
-// server's end-to-end tests. It records what it was asked and lets the
-// test play the agent through the registration token it was handed.
-type fakeProvider struct {
-	mu        sync.Mutex
-	live      map[string]*provider.Resource
-	tokens    map[string]string // worker id → registration token
-	destroyed []string
-	createErr error
-	created   chan string
-}
-
-func newFakeProvider() *fakeProvider {
-	return &fakeProvider{live: map[string]*provider.Resource{}, tokens: map[string]string{}, created: make(chan string, 100)}
-}
-
-func (p *fakeProvider) Name() string { return "fake" }
-
-func (p *fakeProvider) Supports(string, map[string]string) error { return nil }
-
-func (p *fakeProvider) Create(_ context.Context, cp *provider.CreateParams) (*provider.Resource, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.createErr != nil {
-		return nil, p.createErr
-	}
-	r := &provider.Resource{ID: "res-" + cp.WorkerID, Labels: cp.Labels}
-	p.live[r.ID] = r
-	p.tokens[cp.WorkerID] = cp.RegistrationToken
-	p.created <- cp.WorkerID
-	return r, nil
-}
-
-func (p *fakeProvider) Destroy(_ context.Context, id string) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	delete(p.live, id)
-	p.destroyed = append(p.destroyed, id)
-	return nil
-}
-
-func (p *fakeProvider) List(context.Context) ([]*provider.Resource, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var out []*provider.Resource
-	for _, r := range p.live {
-		out = append(out, r)
-	}
-	return out, nil
-}
-
-func (p *fakeProvider) token(workerID string) string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.tokens[workerID]
-}
 
 type harness struct {
 	t     *testing.T
 	clock *clockwork.FakeClock
 	store store.Store
-	prov  *fakeProvider
+	prov  *fake.Provider
 	fleet *fleet.Fleet
 	lost  chan string
 }
@@ -95,7 +39,7 @@ func newHarness(t *testing.T) *harness {
 	t.Cleanup(func() { st.Close() })
 	h := &harness{
 		t: t, clock: clockwork.NewFakeClockAt(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)),
-		store: st, prov: newFakeProvider(), lost: make(chan string, 10),
+		store: st, prov: fake.New(), lost: make(chan string, 10),
 	}
 	h.fleet, err = fleet.New(fleet.Config{
 		Installation: "inst-test", ServerURL: "http://127.0.0.1:1",
@@ -136,8 +80,8 @@ func (h *harness) acquire(p *fleet.AcquireParams) *store.Worker {
 	}()
 	for {
 		select {
-		case id := <-h.prov.created:
-			if _, _, err := h.fleet.Register(h.t.Context(), h.prov.token(id)); err != nil {
+		case id := <-h.prov.Created:
+			if _, _, err := h.fleet.Register(h.t.Context(), h.prov.Token(id)); err != nil {
 				h.t.Fatalf("register %s: %v", id, err)
 			}
 		case r := <-done:
@@ -224,8 +168,8 @@ func TestReaperDestroysIdleWorkerAtIdleTimeout(t *testing.T) {
 	if got.State != api.WorkerDestroyed || got.DestroyReason != api.DestroyIdleTimeout {
 		t.Fatalf("at the idle timeout worker is %s (%s), want destroyed (idle-timeout)", got.State, got.DestroyReason)
 	}
-	if len(h.prov.destroyed) != 1 || h.prov.destroyed[0] != w.ResourceID {
-		t.Fatalf("provider destroyed %v, want [%s]", h.prov.destroyed, w.ResourceID)
+	if got := h.prov.Destroyed(); len(got) != 1 || got[0] != w.ResourceID {
+		t.Fatalf("provider destroyed %v, want [%s]", got, w.ResourceID)
 	}
 }
 
@@ -308,7 +252,7 @@ func TestWorkerThatNeverRegistersIsDestroyed(t *testing.T) {
 		_, err := h.fleet.Acquire(t.Context(), params(h.tenant("acme"), "1"))
 		errc <- err
 	}()
-	id := <-h.prov.created
+	id := <-h.prov.Created
 	h.clock.Advance(fleet.DefaultRegistrationTimeout)
 	h.reap()
 	if got := h.worker(id); got.State != api.WorkerDestroyed || got.DestroyReason != api.DestroyRegistration {
@@ -322,7 +266,7 @@ func TestWorkerThatNeverRegistersIsDestroyed(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("acquire still waits for a destroyed worker")
 	}
-	if _, _, err := h.fleet.Register(t.Context(), h.prov.token(id)); !errors.Is(err, fleet.ErrUnknownAgent) {
+	if _, _, err := h.fleet.Register(t.Context(), h.prov.Token(id)); !errors.Is(err, fleet.ErrUnknownAgent) {
 		t.Fatalf("late registration error = %v, want ErrUnknownAgent", err)
 	}
 }
@@ -331,22 +275,68 @@ func TestRegistrationTokenIsSingleUse(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	w := h.acquire(params(h.tenant("acme"), "1"))
-	if _, _, err := h.fleet.Register(t.Context(), h.prov.token(w.ID)); !errors.Is(err, fleet.ErrUnknownAgent) {
+	if _, _, err := h.fleet.Register(t.Context(), h.prov.Token(w.ID)); !errors.Is(err, fleet.ErrUnknownAgent) {
 		t.Fatalf("replayed registration error = %v, want ErrUnknownAgent", err)
 	}
 }
 
-func TestCreateFailureReportsProviderError(t *testing.T) {
+func TestCreateFailureIsRetriedAndReportedWithTheProviderText(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	h.prov.createErr = errors.New("quota exceeded in region")
-	_, err := h.fleet.Acquire(t.Context(), params(h.tenant("acme"), "1"))
-	if err == nil || !strings.Contains(err.Error(), "quota exceeded in region") {
+	h.prov.FailCreates(errors.New("quota exceeded in region"))
+	waits := make(chan string, 10)
+	p := params(h.tenant("acme"), "1")
+	p.OnWait = func(reason string) { waits <- reason }
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() {
+		_, err := h.fleet.Acquire(ctx, p)
+		errc <- err
+	}()
+	if why := <-waits; !strings.Contains(why, "quota exceeded in region") || !strings.Contains(why, "trying again in 1s") {
+		t.Fatalf("wait reason = %q, want the provider's text and the backoff", why)
+	}
+	// The backoff runs on the injected clock: one second later it tries
+	// again, and its failure doubles the backoff.
+	if err := h.clock.BlockUntilContext(ctx, 1); err != nil {
+		t.Fatalf("wait for the backoff timer: %v", err)
+	}
+	h.clock.Advance(time.Second)
+	if why := <-waits; !strings.Contains(why, "trying again in 2s") {
+		t.Fatalf("second wait reason = %q, want a doubled backoff", why)
+	}
+	cancel()
+	if err := <-errc; err == nil || !strings.Contains(err.Error(), "quota exceeded in region") {
 		t.Fatalf("acquire error = %v, want the provider's text", err)
 	}
 	ws, _ := h.store.WorkerList(t.Context(), &store.WorkerListParams{})
-	if len(ws) != 1 || ws[0].State != api.WorkerDestroyed || ws[0].DestroyReason != api.DestroyCreateFailed {
-		t.Fatalf("workers after a failed create = %+v, want one destroyed (create-failed)", ws)
+	for _, w := range ws {
+		if w.State != api.WorkerDestroyed || w.DestroyReason != api.DestroyCreateFailed {
+			t.Fatalf("worker after a failed create = %s (%s), want destroyed (create-failed)", w.State, w.DestroyReason)
+		}
+	}
+	if len(ws) != 2 {
+		t.Fatalf("%d worker rows, want one per attempt (2)", len(ws))
+	}
+}
+
+func TestCreateSucceedsOnceTheProviderRecovers(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.prov.FailCreates(errors.New("temporarily out of capacity"))
+	waits := make(chan string, 10)
+	p := params(h.tenant("acme"), "1")
+	p.OnWait = func(reason string) { waits <- reason }
+	go func() {
+		<-waits
+		h.prov.FailCreates(nil)
+		if err := h.clock.BlockUntilContext(t.Context(), 1); err == nil {
+			h.clock.Advance(time.Second)
+		}
+	}()
+	if w := h.acquire(p); w.State != api.WorkerBusy {
+		t.Fatalf("worker after recovery = %s, want busy", w.State)
 	}
 }
 
@@ -355,6 +345,9 @@ func TestWorkerLimitMakesAcquireWait(t *testing.T) {
 	h := newHarness(t)
 	acme := h.tenant("acme")
 	acme.MaxWorkers = 1
+	if err := h.store.TenantUpdate(t.Context(), acme); err != nil {
+		t.Fatalf("limit tenant: %v", err)
+	}
 	w := h.acquire(params(acme, "1"))
 	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 	defer cancel()
@@ -376,12 +369,12 @@ func TestReconcileDestroysOrphansAndMarksLostWorkers(t *testing.T) {
 	h := newHarness(t)
 	w := h.acquire(params(h.tenant("acme"), "1"))
 	orphan := &provider.Resource{ID: "res-w-orphan", Labels: map[string]string{provider.LabelWorker: "w-orphan"}}
-	h.prov.live[orphan.ID] = orphan
-	delete(h.prov.live, w.ResourceID) // the machine vanished under a busy worker
+	h.prov.Leave(orphan)
+	h.prov.Vanish(w.ResourceID) // the machine vanished under a busy worker
 	if err := h.fleet.Reconcile(t.Context()); err != nil {
 		t.Fatalf("reconcile: %v", err)
 	}
-	if _, ok := h.prov.live[orphan.ID]; ok {
+	if h.prov.Has(orphan.ID) {
 		t.Fatal("orphan resource was not destroyed")
 	}
 	got := h.worker(w.ID)
@@ -446,5 +439,61 @@ func TestReaperLoopRunsOnTheInjectedClock(t *testing.T) {
 	}
 	if got := h.worker(w.ID).DestroyReason; got != api.DestroyIdleTimeout {
 		t.Fatalf("destroy reason = %s, want idle-timeout", got)
+	}
+}
+
+func TestSilenceWhileTheServerWasDownIsNotLoss(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	w := h.acquire(params(h.tenant("acme"), "1"))
+	// The server was down for longer than the heartbeat timeout; its
+	// agents could not reach it. The first reconcile after the start must
+	// not call them lost.
+	h.clock.Advance(10 * fleet.DefaultHeartbeatTimeout)
+	if err := h.fleet.Start(t.Context()); err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	defer h.fleet.Stop()
+	if err := h.fleet.Reconcile(t.Context()); err != nil {
+		t.Fatalf("reconcile: %v", err)
+	}
+	if got := h.worker(w.ID).State; got != api.WorkerBusy {
+		t.Fatalf("worker silent only while the server was down is %s, want busy", got)
+	}
+	h.fleet.Stop()
+	h.clock.Advance(fleet.DefaultHeartbeatTimeout + time.Second)
+	if err := h.fleet.Reconcile(t.Context()); err != nil {
+		t.Fatalf("reconcile: %v", err)
+	}
+	if got := h.worker(w.ID).State; got != api.WorkerLost {
+		t.Fatalf("worker silent for the heartbeat timeout after the start is %s, want lost", got)
+	}
+}
+
+func TestConcurrentAcquiresKeepToTheWorkerLimit(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	acme := h.tenant("acme")
+	acme.MaxWorkers = 1
+	if err := h.store.TenantUpdate(t.Context(), acme); err != nil {
+		t.Fatalf("limit tenant: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _ = h.fleet.Acquire(ctx, params(acme, fmt.Sprint(i))) // none registers: they all wait
+		}()
+	}
+	wg.Wait()
+	ws, err := h.store.WorkerList(t.Context(), &store.WorkerListParams{TenantID: acme.ID})
+	if err != nil {
+		t.Fatalf("list workers: %v", err)
+	}
+	if len(ws) != 1 {
+		t.Fatalf("8 concurrent acquires made %d workers, want the limit of 1", len(ws))
 	}
 }

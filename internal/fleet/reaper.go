@@ -22,6 +22,7 @@ func (f *Fleet) Start(ctx context.Context) error {
 	}
 	ctx, f.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	f.done = make(chan struct{})
+	f.started = f.cfg.Clock.Now()
 	go f.loop(ctx)
 	return nil
 }
@@ -91,7 +92,11 @@ func (f *Fleet) Reap(ctx context.Context) error {
 				"registration_timeout", f.cfg.RegistrationTimeout.String())
 			err = f.destroy(ctx, w, []string{api.WorkerProvisioning}, api.DestroyRegistration)
 		case api.WorkerDestroying:
-			err = f.finish(ctx, w, api.WorkerDestroyed, w.DestroyReason)
+			final := api.WorkerDestroyed
+			if w.DestroyReason == api.DestroyWorkerLost {
+				final = api.WorkerLost
+			}
+			err = f.finish(ctx, w, final, w.DestroyReason)
 		}
 		if err != nil {
 			errs = append(errs, err)
@@ -109,7 +114,7 @@ func (f *Fleet) Reconcile(ctx context.Context) error {
 	// whose resource is missing from the list is really gone; a resource
 	// of a worker the store did not know then is looked up again before it
 	// is called an orphan, since it may have been created in between.
-	live, err := f.store.WorkerList(ctx, &store.WorkerListParams{States: liveStates})
+	live, err := f.store.WorkerList(ctx, &store.WorkerListParams{States: LiveStates})
 	if err != nil {
 		return fmt.Errorf("list live workers: %w", err)
 	}
@@ -149,7 +154,7 @@ func (f *Fleet) destroyIfOrphan(ctx context.Context, r *provider.Resource) error
 	case errors.Is(err, store.ErrNotFound):
 	case err != nil:
 		return fmt.Errorf("look up worker of resource %s: %w", r.ID, err)
-	case slices.Contains(liveStates, w.State):
+	case slices.Contains(LiveStates, w.State):
 		return nil
 	}
 	f.cfg.Logger.WarnContext(ctx, "destroying orphan resource", "resource_id", r.ID, "worker_id", r.WorkerID())
@@ -168,17 +173,27 @@ func (f *Fleet) lostReason(w *store.Worker, present map[string]bool, now time.Ti
 	if w.ResourceID != "" && !present[w.ResourceID] {
 		return fmt.Sprintf("its %s resource %s is gone (the agent process or machine ended)", w.Provider, w.ResourceID)
 	}
-	if w.LastHeartbeatAt != nil && now.Sub(*w.LastHeartbeatAt) > f.cfg.HeartbeatTimeout {
-		return fmt.Sprintf("its agent sent no heartbeat for %s", now.Sub(*w.LastHeartbeatAt).Round(time.Second))
+	if w.LastHeartbeatAt != nil {
+		// Agents could not reach a stopped server: silence counts from
+		// this start at the earliest.
+		since := *w.LastHeartbeatAt
+		if since.Before(f.started) {
+			since = f.started
+		}
+		if now.Sub(since) > f.cfg.HeartbeatTimeout {
+			return fmt.Sprintf("its agent sent no heartbeat for %s", now.Sub(*w.LastHeartbeatAt).Round(time.Second))
+		}
 	}
 	return ""
 }
 
 func (f *Fleet) markLost(ctx context.Context, w *store.Worker, reason string) error {
-	lost := api.DestroyWorkerLost
+	// Destroying with reason worker-lost: if the provider fails to end the
+	// machine now, the reaper tries again and records it lost then.
+	lost, now := api.DestroyWorkerLost, f.cfg.Clock.Now()
 	w, err := f.store.WorkerUpdate(ctx, &store.WorkerUpdateParams{
 		ID: w.ID, FromStates: []string{api.WorkerIdle, api.WorkerBusy, api.WorkerDraining},
-		State: api.WorkerLost, DestroyReason: &lost,
+		State: api.WorkerDestroying, DestroyReason: &lost, DestroyAt: &now,
 	})
 	if errors.Is(err, store.ErrConflict) {
 		return nil
