@@ -27,14 +27,15 @@ type ErrorResponse struct {
 
 // Error codes. Each maps to one HTTP status, set in one place on the server.
 const (
-	CodeInvalidArgument = "invalid_argument" // 400
-	CodeMalformedJSON   = "malformed_json"   // 400
-	CodeUnauthenticated = "unauthenticated"  // 401
-	CodeForbidden       = "forbidden"        // 403
-	CodeNotFound        = "not_found"        // 404
-	CodeConflict        = "conflict"         // 409
-	CodeInternal        = "internal"         // 500
-	CodeUnavailable     = "unavailable"      // 503
+	CodeInvalidArgument = "invalid_argument"  // 400
+	CodeMalformedJSON   = "malformed_json"    // 400
+	CodeUnauthenticated = "unauthenticated"   // 401
+	CodeForbidden       = "forbidden"         // 403
+	CodeNotFound        = "not_found"         // 404
+	CodeConflict        = "conflict"          // 409
+	CodeTooLarge        = "request_too_large" // 413
+	CodeInternal        = "internal"          // 500
+	CodeUnavailable     = "unavailable"       // 503
 )
 
 // CreateTenantRequest is the body of POST /api/v1/admin/tenants.

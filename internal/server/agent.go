@@ -18,7 +18,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, api.RegisterResponse{
-		WorkerID: wk.ID, Credential: credential, HeartbeatInterval: s.fleet.HeartbeatInterval(),
+		WorkerID: wk.ID, Credential: credential, HeartbeatInterval: s.fleet.HeartbeatInterval().String(),
 	})
 }
 

@@ -58,7 +58,8 @@ func TestBadInputAnswers4xxWithCodeAndField(t *testing.T) {
 		{"unknown image", "POST", "/api/v1/pools", key, `{"name":"x","image":"ubnutu-22.04"}`, 400, api.CodeInvalidArgument, "image", `unknown image "ubnutu-22.04"`},
 		{"image no provider can make", "POST", "/api/v1/pools", key, `{"name":"win","image":"windows-2019"}`, 400, api.CodeInvalidArgument, "image", "no configured provider can make Windows Server Core 2019"},
 		{"pool without a name", "POST", "/api/v1/pools", key, `{"image":"ubuntu-default"}`, 400, api.CodeInvalidArgument, "name", "name"},
-		{"duplicate pool name", "POST", "/api/v1/pools", key, `{"name":"Linux","image":"ubuntu-22.04"}`, 409, api.CodeConflict, "", "Linux"},
+		{"duplicate pool name", "POST", "/api/v1/pools", key, `{"name":"Linux","image":"ubuntu-22.04"}`, 409, api.CodeConflict, "", `a pool named "Linux" already exists`},
+		{"duplicate tenant name", "POST", "/api/v1/admin/tenants", admin, `{"name":"acme"}`, 409, api.CodeConflict, "", `a tenant named "acme" already exists`},
 		{"static pool", "POST", "/api/v1/pools", key, `{"name":"own","type":"static","image":"ubuntu-default"}`, 400, api.CodeInvalidArgument, "type", "static"},
 		{"unknown pool", "POST", "/api/v1/tasks", key, `{"steps":[{"pool":"nope","script":"echo"}]}`, 400, api.CodeInvalidArgument, "steps[0].pool", `"nope"`},
 		{"no default pool", "POST", "/api/v1/tasks", bare.APIKey, `{"steps":[{"script":"echo"}]}`, 400, api.CodeInvalidArgument, "steps[0].pool", "no default pool"},
@@ -71,11 +72,16 @@ func TestBadInputAnswers4xxWithCodeAndField(t *testing.T) {
 		{"trailing data", "POST", "/api/v1/pools", key, `{"name":"a","image":"ubuntu-default"} {}`, 400, api.CodeMalformedJSON, "", "trailing"},
 		{"bad idle timeout", "PATCH", "/api/v1/admin/tenants/" + acme.ID, admin, `{"idle_timeout":"soon"}`, 400, api.CodeInvalidArgument, "idle_timeout", `"soon"`},
 		{"negative max workers", "PATCH", "/api/v1/admin/tenants/" + acme.ID, admin, `{"max_workers":-1}`, 400, api.CodeInvalidArgument, "max_workers", "-1"},
-		{"unknown tenant", "PATCH", "/api/v1/admin/tenants/t-nope", admin, `{"max_workers":1}`, 404, api.CodeNotFound, "", "t-nope"},
-		{"unknown task", "GET", "/api/v1/tasks/task-nope", key, ``, 404, api.CodeNotFound, "", "task-nope"},
+		{"idle timeout beyond a year", "PATCH", "/api/v1/admin/tenants/" + acme.ID, admin, `{"idle_timeout":"9000h"}`, 400, api.CodeInvalidArgument, "idle_timeout", "longer than the limit"},
+		{"unknown tenant", "PATCH", "/api/v1/admin/tenants/t-nope", admin, `{"max_workers":1}`, 404, api.CodeNotFound, "", `no tenant with id "t-nope"`},
+		{"unknown task", "GET", "/api/v1/tasks/task-nope", key, ``, 404, api.CodeNotFound, "", `no task with id "task-nope"`},
+		{"unknown pool id", "DELETE", "/api/v1/pools/p-nope", key, ``, 404, api.CodeNotFound, "", `no pool with id "p-nope"`},
+		{"body too large", "POST", "/api/v1/tasks", key, `{"name":"` + strings.Repeat("x", 6<<20) + `"}`, 413, api.CodeTooLarge, "", "larger than the limit"},
+		{"scripts too large together", "POST", "/api/v1/tasks", key, bigTask(5, 900<<10), 400, api.CodeInvalidArgument, "steps", "total"},
 		{"no token", "GET", "/api/v1/pools", "", ``, 401, api.CodeUnauthenticated, "", "bearer token"},
-		{"wrong key", "GET", "/api/v1/pools", "dpk_wrong", ``, 401, api.CodeUnauthenticated, "", ""},
-		{"tenant key on admin API", "POST", "/api/v1/admin/tenants", key, `{"name":"evil"}`, 401, api.CodeUnauthenticated, "", ""},
+		{"wrong key", "GET", "/api/v1/pools", "dpk_wrong", ``, 401, api.CodeUnauthenticated, "", "unknown API key"},
+		{"tenant key on admin API", "POST", "/api/v1/admin/tenants", key, `{"name":"evil"}`, 401, api.CodeUnauthenticated, "", "not a tenant API key"},
+		{"admin token on tenant API", "GET", "/api/v1/pools", admin, ``, 401, api.CodeUnauthenticated, "", "needs a tenant API key"},
 		{"tenant key on agent API", "POST", "/agent/v1/heartbeat", key, ``, 401, api.CodeUnauthenticated, "", ""},
 		{"replayed or unknown registration", "POST", "/agent/v1/register", "dpr_unknown", ``, 401, api.CodeUnauthenticated, "", ""},
 		{"unknown route", "GET", "/api/v1/nothing", key, ``, 404, api.CodeNotFound, "", "no route"},
@@ -97,4 +103,13 @@ func TestBadInputAnswers4xxWithCodeAndField(t *testing.T) {
 	if err != nil || len(ws) != 0 {
 		t.Fatalf("workers after bad requests = %+v, %v; want none", ws, err)
 	}
+}
+
+// bigTask is a task request of n steps whose scripts are size bytes each.
+func bigTask(n, size int) string {
+	steps := make([]string, n)
+	for i := range steps {
+		steps[i] = `{"script":"` + strings.Repeat("#", size) + `"}`
+	}
+	return `{"steps":[` + strings.Join(steps, ",") + `]}`
 }

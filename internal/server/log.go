@@ -25,7 +25,7 @@ const sseKeepalive = 15 * time.Second
 func (s *Server) taskLog(w http.ResponseWriter, r *http.Request) {
 	tenant, id := tenantOf(r), r.PathValue("id")
 	if _, err := s.store.TaskGet(r.Context(), tenant.ID, id); err != nil {
-		s.writeError(w, r, fmt.Errorf("task %q: %w", id, err))
+		s.writeError(w, r, notFoundOr(err, "task", id))
 		return
 	}
 	var after int64
@@ -90,7 +90,7 @@ func (s *Server) followLog(w http.ResponseWriter, r *http.Request, tenantID, id 
 		if len(lines) == logPage {
 			continue
 		}
-		if terminal(t.State) {
+		if t.FinishedAt != nil { // a canceled task may still log until its step stops
 			writeEvent(w, "end", s.taskAPI(t))
 			flusher.Flush()
 			return
@@ -104,10 +104,6 @@ func (s *Server) followLog(w http.ResponseWriter, r *http.Request, tenantID, id 
 			return
 		}
 	}
-}
-
-func terminal(state string) bool {
-	return state == api.StateSuccess || state == api.StateFailed || state == api.StateCanceled
 }
 
 func writeEvent(w http.ResponseWriter, event string, v any) {

@@ -2,7 +2,6 @@ package server
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -33,7 +32,7 @@ func (s *Server) listPools(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getPool(w http.ResponseWriter, r *http.Request) {
 	p, err := s.store.PoolGet(r.Context(), tenantOf(r).ID, r.PathValue("id"))
 	if err != nil {
-		s.writeError(w, r, fmt.Errorf("pool %q: %w", r.PathValue("id"), err))
+		s.writeError(w, r, notFoundOr(err, "pool", r.PathValue("id")))
 		return
 	}
 	writeJSON(w, http.StatusOK, s.poolAPI(p))
@@ -61,7 +60,7 @@ func (s *Server) createPool(w http.ResponseWriter, r *http.Request) {
 		p.IsDefault = true // the first pool of a tenant is its default pool
 	}
 	if err := s.store.PoolCreate(r.Context(), p); err != nil {
-		s.writeError(w, r, fmt.Errorf("create pool %q: %w", p.Name, err))
+		s.writeError(w, r, poolNameTaken(err, p.Name))
 		return
 	}
 	writeJSON(w, http.StatusCreated, s.poolAPI(p))
@@ -75,7 +74,7 @@ func (s *Server) updatePool(w http.ResponseWriter, r *http.Request) {
 	}
 	p, err := s.store.PoolGet(r.Context(), tenantOf(r).ID, r.PathValue("id"))
 	if err != nil {
-		s.writeError(w, r, fmt.Errorf("pool %q: %w", r.PathValue("id"), err))
+		s.writeError(w, r, notFoundOr(err, "pool", r.PathValue("id")))
 		return
 	}
 	if req.Name != nil {
@@ -96,7 +95,7 @@ func (s *Server) updatePool(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.store.PoolUpdate(r.Context(), p); err != nil {
-		s.writeError(w, r, fmt.Errorf("update pool %q: %w", p.Name, err))
+		s.writeError(w, r, poolNameTaken(err, p.Name))
 		return
 	}
 	writeJSON(w, http.StatusOK, s.poolAPI(p))
@@ -106,7 +105,7 @@ func (s *Server) deletePool(w http.ResponseWriter, r *http.Request) {
 	t := tenantOf(r)
 	p, err := s.store.PoolGet(r.Context(), t.ID, r.PathValue("id"))
 	if err != nil {
-		s.writeError(w, r, fmt.Errorf("pool %q: %w", r.PathValue("id"), err))
+		s.writeError(w, r, notFoundOr(err, "pool", r.PathValue("id")))
 		return
 	}
 	if p.IsDefault {
@@ -116,7 +115,7 @@ func (s *Server) deletePool(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if len(all) > 1 {
-			s.writeError(w, r, fmt.Errorf("pool %q is the default pool: make another pool the default before deleting it: %w", p.Name, store.ErrConflict))
+			s.writeError(w, r, conflict(store.ErrConflict, "pool %q is the default pool: make another pool the default before deleting it", p.Name))
 			return
 		}
 	}
@@ -125,6 +124,15 @@ func (s *Server) deletePool(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// poolNameTaken turns a store conflict on writing a pool into a 409 that
+// names the pool.
+func poolNameTaken(err error, name string) error {
+	if errors.Is(err, store.ErrConflict) {
+		return conflict(err, "a pool named %q already exists", name)
+	}
+	return err
 }
 
 // checkPool refuses a pool that could not run a step: no name, an unknown

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -13,7 +14,13 @@ import (
 	"github.com/dynpool/dynpool/internal/store"
 )
 
-var errUnauthenticated = errors.New("missing or invalid bearer token")
+// errUnauthenticated is wrapped by every 401 answer; the wrapping text
+// says which credential the endpoint wants.
+var errUnauthenticated = errors.New("unauthenticated")
+
+func unauthenticated(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{errUnauthenticated}, args...)...)
+}
 
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
@@ -79,8 +86,13 @@ const (
 // admin lets a request through with the admin token only.
 func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !equalSecret(bearer(r), s.adminToken) {
-			s.writeError(w, r, errUnauthenticated)
+		token := bearer(r)
+		if !equalSecret(token, s.adminToken) {
+			err := unauthenticated("the admin API needs the admin token as bearer token")
+			if strings.HasPrefix(token, "dpk_") {
+				err = unauthenticated("the admin API needs the admin token, not a tenant API key")
+			}
+			s.writeError(w, r, err)
 			return
 		}
 		h(w, r)
@@ -92,13 +104,17 @@ func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
 func (s *Server) tenant(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		key := bearer(r)
-		if key == "" {
-			s.writeError(w, r, errUnauthenticated)
+		switch {
+		case key == "":
+			s.writeError(w, r, unauthenticated("no bearer token: send a tenant API key as 'Authorization: Bearer <key>'"))
+			return
+		case equalSecret(key, s.adminToken):
+			s.writeError(w, r, unauthenticated("this API needs a tenant API key; the admin token opens /api/v1/admin only"))
 			return
 		}
 		t, err := s.store.TenantGetByKeyHash(r.Context(), id.Hash(key))
 		if errors.Is(err, store.ErrNotFound) {
-			err = errUnauthenticated
+			err = unauthenticated("unknown API key")
 		}
 		if err != nil {
 			s.writeError(w, r, err)

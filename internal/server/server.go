@@ -122,7 +122,9 @@ func (s *Server) Run(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(s.listener) }()
 	s.ready.Store(true)
-	s.cfg.Logger.InfoContext(ctx, "dynpool server ready", "url", s.url, "data", s.cfg.DataDir, "provider", s.cfg.Provider)
+	idle, maxLife := s.fleet.Timeouts(&store.Tenant{})
+	s.cfg.Logger.InfoContext(ctx, "dynpool server ready", "url", s.url, "data", s.cfg.DataDir,
+		"provider", s.cfg.Provider, "idle_timeout", idle.String(), "max_lifetime", maxLife.String())
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
@@ -134,6 +136,7 @@ func (s *Server) Run(ctx context.Context) error {
 	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("shut down: %w", err)
 	}
+	s.cfg.Logger.InfoContext(ctx, "dynpool server stopped; workers and leases stay for the next start")
 	return nil
 }
 

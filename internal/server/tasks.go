@@ -1,10 +1,10 @@
 package server
 
 import (
-	"fmt"
 	"net/http"
 
 	"github.com/dynpool/dynpool/api"
+	"github.com/dynpool/dynpool/internal/fleet"
 	"github.com/dynpool/dynpool/internal/store"
 )
 
@@ -25,7 +25,7 @@ func (s *Server) createTask(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getTask(w http.ResponseWriter, r *http.Request) {
 	t, err := s.store.TaskGet(r.Context(), tenantOf(r).ID, r.PathValue("id"))
 	if err != nil {
-		s.writeError(w, r, fmt.Errorf("task %q: %w", r.PathValue("id"), err))
+		s.writeError(w, r, notFoundOr(err, "task", r.PathValue("id")))
 		return
 	}
 	writeJSON(w, http.StatusOK, s.taskAPI(t))
@@ -34,7 +34,7 @@ func (s *Server) getTask(w http.ResponseWriter, r *http.Request) {
 func (s *Server) cancelTask(w http.ResponseWriter, r *http.Request) {
 	t, err := s.runner.Cancel(r.Context(), tenantOf(r).ID, r.PathValue("id"))
 	if err != nil {
-		s.writeError(w, r, err)
+		s.writeError(w, r, notFoundOr(err, "task", r.PathValue("id")))
 		return
 	}
 	writeJSON(w, http.StatusOK, s.taskAPI(t))
@@ -71,7 +71,7 @@ func (s *Server) adminListWorkers(w http.ResponseWriter, r *http.Request) {
 func (s *Server) writeWorkers(w http.ResponseWriter, r *http.Request, tenantID string, all, withTenant bool) {
 	p := &store.WorkerListParams{TenantID: tenantID}
 	if !all {
-		p.States = []string{api.WorkerProvisioning, api.WorkerIdle, api.WorkerBusy, api.WorkerDraining, api.WorkerDestroying}
+		p.States = fleet.LiveStates
 	}
 	ws, err := s.store.WorkerList(r.Context(), p)
 	if err != nil {

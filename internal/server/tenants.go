@@ -1,7 +1,7 @@
 package server
 
 import (
-	"fmt"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -26,7 +26,10 @@ func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) {
 	key := id.Secret("dpk")
 	t := &store.Tenant{ID: id.New("t"), Name: name, APIKeyHash: id.Hash(key), CreatedAt: s.cfg.Clock.Now()}
 	if err := s.store.TenantCreate(r.Context(), t); err != nil {
-		s.writeError(w, r, fmt.Errorf("create tenant %q: %w", name, err))
+		if errors.Is(err, store.ErrConflict) {
+			err = conflict(err, "a tenant named %q already exists", name)
+		}
+		s.writeError(w, r, err)
 		return
 	}
 	out := s.tenantAPI(t)
@@ -55,7 +58,7 @@ func (s *Server) updateTenant(w http.ResponseWriter, r *http.Request) {
 	}
 	t, err := s.store.TenantGet(r.Context(), r.PathValue("id"))
 	if err != nil {
-		s.writeError(w, r, fmt.Errorf("tenant %q: %w", r.PathValue("id"), err))
+		s.writeError(w, r, notFoundOr(err, "tenant", r.PathValue("id")))
 		return
 	}
 	if err := applyOverride(&t.IdleTimeout, req.IdleTimeout, "idle_timeout"); err != nil {
@@ -84,8 +87,13 @@ func (s *Server) updateTenant(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.tenantAPI(t))
 }
 
+// maxOverride bounds idle timeout and max lifetime overrides: a year is
+// beyond any sane worker life, and it keeps computed times far from the
+// limits of the stored clock.
+const maxOverride = 365 * 24 * time.Hour
+
 // applyOverride parses a duration override: nil leaves d alone, "" removes
-// the override, anything else must be a positive Go duration.
+// the override, anything else must be a Go duration in (0, maxOverride].
 func applyOverride(d *time.Duration, v *string, field string) error {
 	if v == nil {
 		return nil
@@ -97,6 +105,9 @@ func applyOverride(d *time.Duration, v *string, field string) error {
 	parsed, err := time.ParseDuration(*v)
 	if err != nil || parsed <= 0 {
 		return validation.Errorf(field, "%q is not a positive duration such as \"90m\" or \"72h\"", *v)
+	}
+	if parsed > maxOverride {
+		return validation.Errorf(field, "%s is longer than the limit of %s", parsed, maxOverride)
 	}
 	*d = parsed
 	return nil

@@ -2,6 +2,7 @@ package task
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/dynpool/dynpool/api"
@@ -22,8 +23,11 @@ func (r *Runner) Cancel(ctx context.Context, tenantID, id string) (*store.Task, 
 	if terminal(t.State) {
 		return t, nil
 	}
+	from := t.State
 	t.State, t.Error = api.StateCanceled, "canceled by request"
-	if err := r.store.TaskUpdate(ctx, t); err != nil {
+	if err := r.store.TaskUpdate(ctx, t, from); errors.Is(err, store.ErrConflict) {
+		return r.store.TaskGet(ctx, tenantID, id) // it ended or was canceled meanwhile
+	} else if err != nil {
 		return nil, fmt.Errorf("cancel task: %w", err)
 	}
 	r.log(ctx, t.ID, "", api.LevelWarning, "Task canceled by request")
@@ -60,8 +64,17 @@ func (r *Runner) interrupted(ctx context.Context, t *store.Task, s *store.Step, 
 		return s.State, nil
 	}
 	now := r.cfg.Clock.Now()
-	s.State, s.Error, s.FinishedAt = api.StateCanceled, "canceled by request", &now
-	if err := r.store.StepUpdate(ctx, s); err != nil {
+	canceled := *s
+	canceled.State, canceled.Error, canceled.FinishedAt = api.StateCanceled, "canceled by request", &now
+	err = r.store.StepUpdate(ctx, &canceled, api.StateQueued, api.StateRunning)
+	if errors.Is(err, store.ErrConflict) {
+		cur, err := r.store.StepGet(ctx, s.ID) // ended meanwhile: keep its end
+		if err != nil {
+			return "", fmt.Errorf("get step %s: %w", s.ID, err)
+		}
+		return cur.State, nil
+	}
+	if err != nil {
 		return "", fmt.Errorf("cancel step %s: %w", s.ID, err)
 	}
 	return api.StateCanceled, nil
@@ -79,9 +92,21 @@ func (r *Runner) awaitCanceled(ctx context.Context, s *store.Step, w *store.Work
 		if err != nil {
 			return false, fmt.Errorf("get step %s: %w", s.ID, err)
 		}
-		if terminal(cur.State) || cur.DispatchedAt == nil {
+		if terminal(cur.State) {
 			*s = *cur
 			return false, r.release(ctx, w)
+		}
+		if cur.DispatchedAt == nil {
+			// Take the hand-over ourselves, so no agent starts the script
+			// after the worker is released.
+			err := r.store.StepDispatch(ctx, s.ID, r.cfg.Clock.Now())
+			if err == nil {
+				return false, r.release(ctx, w)
+			}
+			if !errors.Is(err, store.ErrConflict) {
+				return false, fmt.Errorf("hold back step %s: %w", s.ID, err)
+			}
+			continue // an agent took it just now: it learns of the cancel
 		}
 		select {
 		case <-ended:

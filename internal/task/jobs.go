@@ -41,9 +41,6 @@ func (r *Runner) takeJob(ctx context.Context, w *store.Worker) (*api.Job, error)
 		return nil, fmt.Errorf("list steps of worker %s: %w", w.ID, err)
 	}
 	for _, s := range steps {
-		if s.DispatchedAt != nil {
-			continue
-		}
 		t, err := r.store.TaskGet(ctx, "", s.TaskID)
 		if err != nil {
 			return nil, fmt.Errorf("get task of step %s: %w", s.ID, err)
@@ -51,12 +48,21 @@ func (r *Runner) takeJob(ctx context.Context, w *store.Worker) (*api.Job, error)
 		if t.State == api.StateCanceled {
 			continue
 		}
-		now := r.cfg.Clock.Now()
-		s.DispatchedAt = &now
-		if err := r.store.StepUpdate(ctx, s); err != nil {
-			return nil, fmt.Errorf("dispatch step %s: %w", s.ID, err)
+		if s.DispatchedAt != nil {
+			// An agent runs one job at a time and asks for the next only
+			// when it holds none: the answer that handed it this step was
+			// lost, so hand it again rather than leave the step running.
+			r.log(ctx, s.TaskID, s.Name, api.LevelVerbose, "Worker %s asked again for the step it was handed; handing it again", w.ID)
+		} else {
+			err := r.store.StepDispatch(ctx, s.ID, r.cfg.Clock.Now())
+			if errors.Is(err, store.ErrConflict) {
+				continue // canceled or taken meanwhile
+			}
+			if err != nil {
+				return nil, fmt.Errorf("dispatch step %s: %w", s.ID, err)
+			}
+			r.log(ctx, s.TaskID, s.Name, api.LevelVerbose, "Worker %s started the step", w.ID)
 		}
-		r.log(ctx, s.TaskID, s.Name, api.LevelVerbose, "Worker %s started the step", w.ID)
 		return &api.Job{ID: s.ID, TaskID: s.TaskID, Step: s.Name, Syntax: s.Syntax, Script: s.Script}, nil
 	}
 	return nil, nil
@@ -126,7 +132,9 @@ func (r *Runner) Complete(ctx context.Context, w *store.Worker, jobID string, re
 	default:
 		s.State = api.StateSuccess
 	}
-	if err := r.store.StepUpdate(ctx, s); err != nil {
+	if err := r.store.StepUpdate(ctx, s, api.StateRunning); errors.Is(err, store.ErrConflict) {
+		return fmt.Errorf("job %s of worker %s ended meanwhile: %w", jobID, w.ID, ErrJobNotFound)
+	} else if err != nil {
 		return fmt.Errorf("complete job %s: %w", jobID, err)
 	}
 	if s.State == api.StateSuccess {
@@ -157,8 +165,9 @@ func (r *Runner) CancelJobs(ctx context.Context, w *store.Worker) ([]string, err
 	return ids, nil
 }
 
-// WorkerLost fails the steps running on a lost worker with the reason.
-// The fleet calls it (as its OnLost) when it finds a worker lost.
+// WorkerLost is the fleet's OnLost: it wakes the steps of a lost worker,
+// whose runner then fails them (an agent had taken them) or gets them
+// another worker (none had).
 func (r *Runner) WorkerLost(w *store.Worker, reason string) {
 	ctx := context.Background()
 	steps, err := r.store.StepListByWorker(ctx, w.ID, api.StateRunning)
@@ -167,6 +176,10 @@ func (r *Runner) WorkerLost(w *store.Worker, reason string) {
 		return
 	}
 	for _, s := range steps {
+		if s.DispatchedAt == nil {
+			r.hub.Notify("step/" + s.ID)
+			continue
+		}
 		if err := r.failStep(ctx, s, fmt.Sprintf("worker lost: worker %s %s", w.ID, reason)); err != nil {
 			r.cfg.Logger.ErrorContext(ctx, "fail step of lost worker", "step_id", s.ID, "error", err)
 		}

@@ -55,6 +55,9 @@ func (r *Runner) Start(ctx context.Context) error {
 	}
 	r.ctx = context.WithoutCancel(ctx)
 	r.mu.Unlock()
+	if err := r.releaseOrphanedWorkers(ctx); err != nil {
+		return err
+	}
 	tasks, err := r.store.TaskListUnfinished(ctx)
 	if err != nil {
 		return fmt.Errorf("list unfinished tasks: %w", err)
@@ -62,6 +65,30 @@ func (r *Runner) Start(ctx context.Context) error {
 	for _, t := range tasks {
 		r.cfg.Logger.InfoContext(ctx, "resuming task", "task_id", t.ID, "state", t.State)
 		r.start(t.ID)
+	}
+	return nil
+}
+
+// releaseOrphanedWorkers releases busy workers that no running step
+// holds: the server stopped between leasing one and recording it on its
+// step. Run before tasks resume, when nothing else leases.
+func (r *Runner) releaseOrphanedWorkers(ctx context.Context) error {
+	busy, err := r.store.WorkerList(ctx, &store.WorkerListParams{States: []string{api.WorkerBusy}})
+	if err != nil {
+		return fmt.Errorf("list busy workers: %w", err)
+	}
+	for _, w := range busy {
+		steps, err := r.store.StepListByWorker(ctx, w.ID, api.StateRunning)
+		if err != nil {
+			return fmt.Errorf("list steps of worker %s: %w", w.ID, err)
+		}
+		if len(steps) > 0 {
+			continue
+		}
+		r.cfg.Logger.InfoContext(ctx, "releasing a worker no step holds", "worker_id", w.ID, "tenant_id", w.TenantID)
+		if err := r.release(ctx, w); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -113,7 +140,12 @@ func (r *Runner) runTask(ctx context.Context, id string) error {
 	}
 	if t.State == api.StateQueued {
 		t.State = api.StateRunning
-		if err := r.store.TaskUpdate(ctx, t); err != nil {
+		err := r.store.TaskUpdate(ctx, t, api.StateQueued)
+		if errors.Is(err, store.ErrConflict) {
+			// Canceled before it started: its steps see that and end.
+			t, err = r.store.TaskGet(ctx, "", id)
+		}
+		if err != nil {
 			return fmt.Errorf("start task: %w", err)
 		}
 	}
@@ -131,7 +163,8 @@ func (r *Runner) runTask(ctx context.Context, id string) error {
 
 // finish records the task's end: failed and canceled tasks skip the steps
 // after the one that ended them. A task canceled by request stays
-// canceled whatever its last step did.
+// canceled whatever its last step did (the state is written only from
+// running, so a concurrent Cancel is never overwritten).
 func (r *Runner) finish(ctx context.Context, t *store.Task, state string, last *store.Step) error {
 	ctx = context.WithoutCancel(ctx) // a canceled task still records its end
 	for _, s := range t.Steps {
@@ -146,24 +179,37 @@ func (r *Runner) finish(ctx context.Context, t *store.Task, state string, last *
 	if err != nil {
 		return fmt.Errorf("get task: %w", err)
 	}
+	from := cur.State // running, or canceled: then it stays canceled
 	now := r.cfg.Clock.Now()
 	t.FinishedAt = &now
 	switch {
-	case cur.State == api.StateCanceled:
-		state, t.State, t.Error = api.StateCanceled, cur.State, cur.Error
+	case from == api.StateCanceled:
+		state, t.Error = api.StateCanceled, cur.Error
 	case state == api.StateFailed && last != nil:
-		t.State, t.Error = state, fmt.Sprintf("step %q failed: %s", last.Name, last.Error)
-	default:
-		t.State = state
+		t.Error = fmt.Sprintf("step %q failed: %s", last.Name, last.Error)
 	}
-	if err := r.store.TaskUpdate(ctx, t); err != nil {
-		return fmt.Errorf("finish task: %w", err)
-	}
+	t.State = state
+	// The last line comes before finished_at, so a follower that sees the
+	// task finished has every line of it.
 	level := api.LevelInfo
 	if state != api.StateSuccess {
 		level = api.LevelError
 	}
 	r.log(ctx, t.ID, "", level, "Task %s", state)
+	err = r.store.TaskUpdate(ctx, t, from)
+	if errors.Is(err, store.ErrConflict) {
+		// Canceled in the instant since we read it: it ends canceled.
+		if cur, err = r.store.TaskGet(ctx, "", t.ID); err != nil {
+			return fmt.Errorf("get task: %w", err)
+		}
+		t.State, t.Error = cur.State, cur.Error
+		r.log(ctx, t.ID, "", api.LevelError, "Task %s", t.State)
+		err = r.store.TaskUpdate(ctx, t, cur.State)
+	}
+	if err != nil {
+		return fmt.Errorf("finish task: %w", err)
+	}
+	r.hub.Notify("log/" + t.ID)
 	return nil
 }
 

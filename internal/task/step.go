@@ -26,9 +26,8 @@ func terminal(state string) bool {
 // the server is stopping and the step must be resumed by the next start.
 func (r *Runner) runStep(ctx context.Context, t *store.Task, s *store.Step) (string, error) {
 	if terminal(s.State) {
-		// Resumed after a crash: the step ended but its worker may not have
-		// been released yet.
-		return s.State, r.releaseIfHeld(ctx, s)
+		// Resumed after a restart; Start released its worker if need be.
+		return s.State, nil
 	}
 	cur, err := r.store.TaskGet(ctx, "", t.ID)
 	if err != nil {
@@ -92,6 +91,9 @@ func (r *Runner) execute(ctx context.Context, t *store.Task, s *store.Step) (str
 	w, err := r.fleet.Acquire(actx, &fleet.AcquireParams{
 		Tenant: tenant, PoolID: pool.ID, Image: res.Image.ID, Build: res.Build.Version,
 		OS: res.Image.OS, Artifact: res.Build.Artifacts[prov.Name()],
+		OnWait: func(reason string) {
+			r.log(ctx, t.ID, s.Name, api.LevelWarning, "Waiting for a worker: %s", reason)
+		},
 		OnCreate: func(w *store.Worker) {
 			r.provisioning.Store(s.ID, w.ID)
 			r.log(ctx, t.ID, s.Name, api.LevelInfo, "No idle worker of this tenant has %s build %s: creating worker %s with the %s provider",
@@ -110,8 +112,10 @@ func (r *Runner) execute(ctx context.Context, t *store.Task, s *store.Step) (str
 		}
 	}
 	s.WorkerID = w.ID
-	if err := r.store.StepUpdate(ctx, s); err != nil {
-		return "", fmt.Errorf("record worker of step %s: %w", s.ID, err)
+	// Recorded even when the task was canceled meanwhile: the worker is
+	// busy for this step now, and only the step leads back to it.
+	if err := r.store.StepUpdate(context.WithoutCancel(ctx), s); err != nil {
+		return "", errors.Join(fmt.Errorf("record worker of step %s: %w", s.ID, err), r.release(ctx, w))
 	}
 	r.log(ctx, t.ID, s.Name, api.LevelInfo, "Leased worker %s (%s, build %s) in %s",
 		w.ID, res.Image.Name, w.Build, r.cfg.Clock.Since(now).Round(time.Millisecond))
@@ -130,7 +134,8 @@ func describe(res *catalog.Resolution) string {
 }
 
 // await waits until step s, leased to worker w, ends: its agent completes
-// it, w is lost, or the task is canceled.
+// it, w is lost, or the task is canceled. A step whose worker is lost
+// before any agent took it has not started: it gets another worker.
 func (r *Runner) await(ctx context.Context, t *store.Task, s *store.Step, w *store.Worker) (string, error) {
 	check := r.cfg.Clock.NewTicker(r.cfg.WorkerCheckPeriod)
 	defer check.Stop()
@@ -144,30 +149,46 @@ func (r *Runner) await(ctx context.Context, t *store.Task, s *store.Step, w *sto
 			*s = *cur
 			return s.State, r.release(ctx, w)
 		}
+		gone, err := r.workerGone(ctx, w.ID)
+		if err != nil {
+			return "", err
+		}
+		if gone != "" {
+			return r.workerLost(ctx, t, cur, gone)
+		}
 		select {
 		case <-ended:
 		case <-check.Chan():
-			if err := r.checkWorker(ctx, t, cur, w.ID); err != nil {
-				return "", err
-			}
 		case <-ctx.Done():
 			return r.interrupted(ctx, t, s, w)
 		}
 	}
 }
 
-// checkWorker fails step s when its worker is no longer live, in case the
-// fleet's lost-worker callback was missed (e.g. across a restart).
-func (r *Runner) checkWorker(ctx context.Context, t *store.Task, s *store.Step, workerID string) error {
-	w, err := r.store.WorkerGet(ctx, workerID)
+// workerGone says why worker id can no longer run a step ("" if it can).
+// It backs the fleet's lost-worker callback, which a restart may miss.
+func (r *Runner) workerGone(ctx context.Context, id string) (string, error) {
+	w, err := r.store.WorkerGet(ctx, id)
 	if err != nil {
-		return fmt.Errorf("get worker %s: %w", workerID, err)
+		return "", fmt.Errorf("get worker %s: %w", id, err)
 	}
 	switch w.State {
 	case api.WorkerBusy, api.WorkerDraining:
-		return nil
+		return "", nil
 	}
-	return r.failStep(ctx, s, fmt.Sprintf("worker lost: worker %s is %s (%s)", w.ID, w.State, w.DestroyReason))
+	return fmt.Sprintf("worker %s is %s (%s)", w.ID, w.State, w.DestroyReason), nil
+}
+
+// workerLost ends or restarts step s whose worker is gone: a step an agent
+// took fails with the reason; one no agent took is run on another worker
+// (invariant 3: a step that had not started is retried).
+func (r *Runner) workerLost(ctx context.Context, t *store.Task, s *store.Step, why string) (string, error) {
+	if s.DispatchedAt != nil {
+		return r.fail(ctx, s, "worker lost: %s", why)
+	}
+	r.log(ctx, t.ID, s.Name, api.LevelWarning, "The step had not started when its %s; getting another worker", why)
+	s.WorkerID = ""
+	return r.execute(ctx, t, s)
 }
 
 func (r *Runner) release(ctx context.Context, w *store.Worker) error {
@@ -178,41 +199,35 @@ func (r *Runner) release(ctx context.Context, w *store.Worker) error {
 	return err
 }
 
-// releaseIfHeld releases the worker of an ended step when it is still busy
-// with no other step.
-func (r *Runner) releaseIfHeld(ctx context.Context, s *store.Step) error {
-	if s.WorkerID == "" {
-		return nil
-	}
-	w, err := r.store.WorkerGet(ctx, s.WorkerID)
-	if err != nil || w.State != api.WorkerBusy {
-		return nil //nolint:nilerr // a worker we cannot find holds nothing
-	}
-	others, err := r.store.StepListByWorker(ctx, w.ID, api.StateRunning)
-	if err != nil {
-		return fmt.Errorf("list steps of worker %s: %w", w.ID, err)
-	}
-	if len(others) > 0 {
-		return nil
-	}
-	return r.release(ctx, w)
-}
-
-// fail ends step s failed with a formatted reason.
+// fail ends step s failed with a formatted reason and returns the state
+// the step ended in (another path may have ended it first).
 func (r *Runner) fail(ctx context.Context, s *store.Step, format string, args ...any) (string, error) {
 	if err := r.failStep(ctx, s, fmt.Sprintf(format, args...)); err != nil {
 		return "", err
 	}
-	return api.StateFailed, nil
+	return s.State, nil
 }
 
-// failStep writes step s failed with reason and wakes its waiter.
+// failStep writes running or queued step s failed with reason and wakes
+// its waiter. A step that ended meanwhile keeps its end (s is refreshed).
 func (r *Runner) failStep(ctx context.Context, s *store.Step, reason string) error {
+	ctx = context.WithoutCancel(ctx)
 	now := r.cfg.Clock.Now()
-	s.State, s.Error, s.FinishedAt = api.StateFailed, reason, &now
-	if err := r.store.StepUpdate(context.WithoutCancel(ctx), s); err != nil {
+	failed := *s
+	failed.State, failed.Error, failed.FinishedAt = api.StateFailed, reason, &now
+	err := r.store.StepUpdate(ctx, &failed, api.StateQueued, api.StateRunning)
+	if errors.Is(err, store.ErrConflict) {
+		cur, err := r.store.StepGet(ctx, s.ID)
+		if err != nil {
+			return fmt.Errorf("get step %s: %w", s.ID, err)
+		}
+		*s = *cur
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("fail step %s: %w", s.ID, err)
 	}
+	*s = failed
 	r.log(ctx, s.TaskID, s.Name, api.LevelError, "Step %q failed: %s", s.Name, reason)
 	r.hub.Notify("step/" + s.ID)
 	return nil

@@ -16,8 +16,10 @@ import (
 // Limits on a task request.
 const (
 	MaxSteps      = 100
-	MaxScriptSize = 1 << 20 // bytes
-	MaxNameLength = 200
+	MaxScriptSize = 1 << 20 // bytes, one step's script
+	// MaxTaskScripts bounds the scripts of all steps of a task together.
+	MaxTaskScripts = 4 << 20 // bytes
+	MaxNameLength  = 200
 )
 
 var syntaxes = []string{api.SyntaxBash, api.SyntaxSh, api.SyntaxPython, api.SyntaxPowerShell}
@@ -51,6 +53,13 @@ func (r *Runner) build(ctx context.Context, t *store.Tenant, req *api.CreateTask
 	}
 	if len(req.Steps) > MaxSteps {
 		return nil, validation.Errorf("steps", "a task has at most %d steps, this one has %d", MaxSteps, len(req.Steps))
+	}
+	total := 0
+	for _, sr := range req.Steps {
+		total += len(sr.Script)
+	}
+	if total > MaxTaskScripts {
+		return nil, validation.Errorf("steps", "the scripts of the task total %d bytes, more than the limit of %d", total, MaxTaskScripts)
 	}
 	now := r.cfg.Clock.Now()
 	task := &store.Task{
