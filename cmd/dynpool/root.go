@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -105,6 +106,9 @@ func (a *app) resolve(cmd *cobra.Command) error {
 	}
 	if !cmd.Flags().Changed("token") {
 		a.token = a.getenv("DYNPOOL_TOKEN")
+	}
+	if u, err := url.Parse(a.server); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("server %q (from --server or DYNPOOL_SERVER) is not a URL such as %s", a.server, defaultServer)
 	}
 	if a.output != outputTable && a.output != outputJSON {
 		cmd.SilenceUsage = false

@@ -196,3 +196,37 @@ func TestInterruptedCommandExits130(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want 130", code, errOut)
 	}
 }
+
+func TestServerThatIsNotAURLIsRefused(t *testing.T) {
+	t.Parallel()
+	for _, server := range []string{"127.0.0.1:8080", "ftp://host", "http://"} {
+		code, _, errOut := runCLI(t.Context(), map[string]string{"DYNPOOL_SERVER": server}, "images", "list")
+		if code != 1 || !strings.Contains(errOut, "is not a URL such as http://127.0.0.1:8080") {
+			t.Errorf("DYNPOOL_SERVER=%s: exit %d, stderr %q; want a clear refusal", server, code, errOut)
+		}
+	}
+}
+
+func TestFollowedLogExitsLikeRun(t *testing.T) {
+	t.Parallel()
+	exit := 7
+	f := newFakeAPI(t, map[string]http.HandlerFunc{
+		"GET /api/v1/tasks/k1/log": sseAnswer([]api.LogLine{{Seq: 1, Message: "boom"}}, api.Task{ID: "k1", State: api.StateFailed,
+			Steps: []api.Step{{Name: "deploy", State: api.StateFailed, ExitCode: &exit}}}),
+	})
+	code, _, errOut := runCLI(t.Context(), nil, "--server", f.url, "tasks", "log", "-f", "k1")
+	if code != 7 || !strings.Contains(errOut, "task k1 failed") {
+		t.Fatalf("exit %d, stderr %q; want 7 and the failure", code, errOut)
+	}
+}
+
+func TestTenantCreateWarnsTheKeyIsShownOnce(t *testing.T) {
+	t.Parallel()
+	f := newFakeAPI(t, map[string]http.HandlerFunc{
+		"POST /api/v1/admin/tenants": jsonAnswer(201, `{"id":"t-1","name":"acme","api_key":"dpk_secret","idle_timeout":"1h0m0s","max_lifetime":"72h0m0s"}`),
+	})
+	code, out, errOut := runCLI(t.Context(), nil, "--server", f.url, "tenants", "create", "acme")
+	if code != 0 || !strings.Contains(out, "dpk_secret") || !strings.Contains(errOut, "shown only this once") {
+		t.Fatalf("exit %d, stdout %q, stderr %q; want the key and a warning", code, out, errOut)
+	}
+}

@@ -38,9 +38,11 @@ func newRunCmd(a *app) *cobra.Command {
 		Short: "Run a script on a worker and follow its log",
 		Long: "Run creates a task with one step, prints its log as it comes and exits\n" +
 			"with 0 on success, the failed step's exit code (1 to 125, else 1) on\n" +
-			"failure and 130 when canceled. Ctrl-C cancels the task.",
+			"failure and 130 when canceled. Ctrl-C cancels the task. --file - reads\n" +
+			"the script from standard input. With -o json the log goes to standard\n" +
+			"error as text and standard output gets the finished task as JSON.",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			src, err := scriptSource(cmd.Flags().Changed("script"), script, file, args)
+			src, err := scriptSource(cmd.InOrStdin(), cmd.Flags().Changed("script"), script, file, args)
 			if err != nil {
 				return err
 			}
@@ -53,6 +55,7 @@ func newRunCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "task %s queued\n", t.ID)
 			return a.followTask(cmd, c, t)
 		},
 	}
@@ -61,13 +64,13 @@ func newRunCmd(a *app) *cobra.Command {
 	f.StringVar(&pool, "pool", "", "pool id or name (default: the tenant's default pool)")
 	f.StringVar(&syntax, "syntax", api.SyntaxBash, "script syntax: bash, sh, python or pwsh")
 	f.StringVar(&script, "script", "", "the script text")
-	f.StringVar(&file, "file", "", "read the script from this file")
+	f.StringVar(&file, "file", "", "read the script from this file (- for standard input)")
 	return cmd
 }
 
-// scriptSource returns the script from exactly one of --script, --file or
-// the arguments after "--" (joined with spaces).
-func scriptSource(haveScript bool, script, file string, args []string) (string, error) {
+// scriptSource returns the script from exactly one of --script, --file
+// ("-" is standard input) or the arguments after "--" (joined with spaces).
+func scriptSource(stdin io.Reader, haveScript bool, script, file string, args []string) (string, error) {
 	n := 0
 	for _, given := range []bool{haveScript, file != "", len(args) > 0} {
 		if given {
@@ -78,6 +81,12 @@ func scriptSource(haveScript bool, script, file string, args []string) (string, 
 		return "", errors.New("give exactly one of --script, --file or -- COMMAND")
 	}
 	switch {
+	case file == "-":
+		b, err := io.ReadAll(stdin)
+		if err != nil {
+			return "", fmt.Errorf("read script from standard input: %w", err)
+		}
+		return string(b), nil
 	case file != "":
 		b, err := os.ReadFile(file)
 		if err != nil {
@@ -96,6 +105,11 @@ func scriptSource(haveScript bool, script, file string, args []string) (string, 
 func (a *app) followTask(cmd *cobra.Command, c *client.Client, t *api.Task) error {
 	ctx := cmd.Context()
 	out, errw := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	logw, logFormat := out, a.output
+	if a.output == outputJSON {
+		// Standard output holds only the result: the finished task.
+		logw, logFormat = errw, outputTable
+	}
 	var st *statusLine
 	stopStatus := func() {}
 	if a.isTerminal(errw) {
@@ -114,7 +128,7 @@ func (a *app) followTask(cmd *cobra.Command, c *client.Client, t *api.Task) erro
 	}
 	final, err := c.FollowLog(ctx, t.ID, func(l api.LogLine) {
 		st.clear()
-		_ = printLogLine(out, a.output, l)
+		_ = printLogLine(logw, logFormat, l)
 	})
 	stopStatus()
 	if err != nil {

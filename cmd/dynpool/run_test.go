@@ -67,8 +67,11 @@ func TestRunExitStatus(t *testing.T) {
 			if want := "10:04:05 INFO    [run] hello\n"; out != want {
 				t.Errorf("stdout = %q, want %q", out, want)
 			}
-			if !strings.Contains(errOut, tt.wantErr) || (tt.wantErr == "" && errOut != "") {
-				t.Errorf("stderr = %q, want %q", errOut, tt.wantErr)
+			if !strings.HasPrefix(errOut, "task k1 queued\n") {
+				t.Errorf("stderr = %q, want it to start with the task id", errOut)
+			}
+			if rest := strings.TrimPrefix(errOut, "task k1 queued\n"); !strings.Contains(rest, tt.wantErr) || (tt.wantErr == "" && rest != "") {
+				t.Errorf("stderr after the task id = %q, want %q", rest, tt.wantErr)
 			}
 		})
 	}
@@ -115,21 +118,27 @@ func TestRunSendsScript(t *testing.T) {
 	}
 }
 
-func TestRunJSON(t *testing.T) {
+func TestRunJSONPrintsOnlyTheTaskOnStdout(t *testing.T) {
 	t.Parallel()
 	f := runAPI(t, api.Task{ID: "k1", State: api.StateSuccess})
 	code, out, errOut := runCLI(t.Context(), nil, "--server", f.url, "-o", "json", "run", "--script", "echo hello")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	dec := json.NewDecoder(strings.NewReader(out))
-	var line api.LogLine
 	var task api.Task
-	if err := dec.Decode(&line); err != nil || line.Message != "hello" {
-		t.Errorf("first value %+v (%v), want the log line", line, err)
+	if err := json.Unmarshal([]byte(out), &task); err != nil || task.ID != "k1" || task.State != api.StateSuccess {
+		t.Errorf("stdout = %q (%v), want only the finished task as JSON", out, err)
 	}
-	if err := dec.Decode(&task); err != nil || task.ID != "k1" || task.State != api.StateSuccess {
-		t.Errorf("second value %+v (%v), want the task", task, err)
+	if !strings.Contains(errOut, "[run] hello") {
+		t.Errorf("stderr = %q, want the log as text", errOut)
+	}
+}
+
+func TestRunReadsScriptFromStdin(t *testing.T) {
+	t.Parallel()
+	src, err := scriptSource(strings.NewReader("echo from stdin\n"), false, "", "-", nil)
+	if err != nil || src != "echo from stdin\n" {
+		t.Fatalf("script = %q, %v; want the standard input", src, err)
 	}
 }
 

@@ -48,7 +48,7 @@ func newTasksLogCmd(a *app) *cobra.Command {
 	var follow bool
 	cmd := &cobra.Command{
 		Use:   "log ID",
-		Short: "Print a task log (--follow: until the task ends)",
+		Short: "Print a task log (--follow: until the task ends, exiting as run does)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			w := cmd.OutOrStdout()
@@ -72,10 +72,7 @@ func newTasksLogCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if a.output == outputJSON {
-				return printJSON(w, t)
-			}
-			return nil
+			return taskExit(cmd.ErrOrStderr(), t)
 		},
 	}
 	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "stream new lines until the task ends")

@@ -25,7 +25,7 @@ func TestTasksCommands(t *testing.T) {
 		{"log json", []string{"-o", "json", "tasks", "log", "k1"}, "GET /api/v1/tasks/k1/log", `"message": "careful"`},
 		{"log follow", []string{"tasks", "log", "k1", "--follow"}, "GET /api/v1/tasks/k1/log?follow=true", "ERROR   followed\n"},
 		{"log follow json", []string{"-o", "json", "tasks", "log", "-f", "k1"}, "GET /api/v1/tasks/k1/log?follow=true",
-			"\"message\":\"followed\"}\n{\n  \"id\": \"k1\""},
+			"{\"seq\":1,\"time\":\"0001-01-01T00:00:00Z\",\"level\":\"error\",\"message\":\"followed\"}\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -101,5 +101,11 @@ func printTenants(cmd *cobra.Command, a *app, v any, ts []api.Tenant) error {
 		}
 		tb.row(cells...)
 	}
-	return tb.flush()
+	if err := tb.flush(); err != nil {
+		return err
+	}
+	if showKey {
+		fmt.Fprintln(cmd.ErrOrStderr(), "The API key is shown only this once: keep it now (the server stores only its hash).")
+	}
+	return nil
 }
