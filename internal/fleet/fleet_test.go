@@ -28,9 +28,11 @@ type harness struct {
 	prov  *fake.Provider
 	fleet *fleet.Fleet
 	lost  chan string
+	// retired maps a worker id to the reason Config.Retire gives for it.
+	retired sync.Map
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t *testing.T, mutate ...func(*fleet.Config)) *harness {
 	t.Helper()
 	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "dynpool.db"))
 	if err != nil {
@@ -41,11 +43,20 @@ func newHarness(t *testing.T) *harness {
 		t: t, clock: clockwork.NewFakeClockAt(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)),
 		store: st, prov: fake.New(), lost: make(chan string, 10),
 	}
-	h.fleet, err = fleet.New(fleet.Config{
+	cfg := fleet.Config{
 		Installation: "inst-test", ServerURL: "http://127.0.0.1:1",
 		OnLost: func(w *store.Worker, reason string) { h.lost <- w.ID + ": " + reason },
-		Clock:  h.clock, Logger: slog.New(slog.DiscardHandler),
-	}, st, h.prov)
+		Retire: func(_ context.Context, w *store.Worker) (string, error) {
+			reason, _ := h.retired.Load(w.ID)
+			s, _ := reason.(string)
+			return s, nil
+		},
+		Clock: h.clock, Logger: slog.New(slog.DiscardHandler),
+	}
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	h.fleet, err = fleet.New(cfg, st, h.prov)
 	if err != nil {
 		t.Fatalf("new fleet: %v", err)
 	}
@@ -420,7 +431,9 @@ func TestSilentAgentIsLost(t *testing.T) {
 
 func TestReaperLoopRunsOnTheInjectedClock(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	// No agent heartbeats here: keep the hour of fake time from making the
+	// worker lost before it is idle long enough.
+	h := newHarness(t, func(c *fleet.Config) { c.HeartbeatTimeout = 2 * fleet.DefaultIdleTimeout })
 	w := h.acquire(params(h.tenant("acme"), "1"))
 	if err := h.fleet.Release(t.Context(), w); err != nil {
 		t.Fatalf("release: %v", err)
@@ -495,5 +508,37 @@ func TestConcurrentAcquiresKeepToTheWorkerLimit(t *testing.T) {
 	}
 	if len(ws) != 1 {
 		t.Fatalf("8 concurrent acquires made %d workers, want the limit of 1", len(ws))
+	}
+}
+
+func TestRecycleDestroysRetiredIdleWorkersAndReleaseRetiresBusyOnes(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	acme := h.tenant("acme")
+	old, kept, busy := h.acquire(params(acme, "1")), h.acquire(params(acme, "1")), h.acquire(params(acme, "1"))
+	for _, w := range []*store.Worker{old, kept} {
+		if err := h.fleet.Release(t.Context(), w); err != nil {
+			t.Fatalf("release: %v", err)
+		}
+	}
+	h.retired.Store(old.ID, api.DestroyImageRebuilt)
+	h.retired.Store(busy.ID, api.DestroyImageRebuilt)
+	if err := h.fleet.Recycle(t.Context()); err != nil {
+		t.Fatalf("recycle: %v", err)
+	}
+	if got := h.worker(old.ID); got.State != api.WorkerDestroyed || got.DestroyReason != api.DestroyImageRebuilt {
+		t.Fatalf("retired idle worker = %s (%s), want destroyed (image-rebuilt)", got.State, got.DestroyReason)
+	}
+	if got := h.worker(kept.ID).State; got != api.WorkerIdle {
+		t.Fatalf("current idle worker = %s, want idle", got)
+	}
+	if got := h.worker(busy.ID).State; got != api.WorkerBusy {
+		t.Fatalf("retired busy worker = %s, want busy until its step ends", got)
+	}
+	if err := h.fleet.Release(t.Context(), busy); err != nil {
+		t.Fatalf("release: %v", err)
+	}
+	if got := h.worker(busy.ID); got.State != api.WorkerDestroyed || got.DestroyReason != api.DestroyImageRebuilt {
+		t.Fatalf("retired worker after its step = %s (%s), want destroyed (image-rebuilt)", got.State, got.DestroyReason)
 	}
 }
