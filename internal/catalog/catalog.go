@@ -30,7 +30,11 @@ type Image struct {
 	DeprecationDate time.Time
 	// EndOfLifeDate: decommissioned (steps fail) from this UTC day.
 	EndOfLifeDate time.Time
-	Tools         []Tool
+	// Brownouts: windows, in the file's order, in which steps on the image
+	// fail ahead of its removal; see [Resolution.Brownout]. Only an image
+	// with a DeprecationDate has any.
+	Brownouts []Brownout
+	Tools     []Tool
 	// Builds in the order the file lists them.
 	Builds []*Build
 }

@@ -39,7 +39,9 @@ func Load(path string) (*Catalog, error) {
 // It rejects unknown or repeated keys, missing id/name/os, an os other
 // than linux or windows, an image without a build (each needs version and
 // released), repeated image, alias or build ids, a deprecation_date after
-// the end_of_life_date, alias targets naming an unknown image or one of
+// the end_of_life_date, bad brownouts (see [Brownout]: RFC 3339 from and
+// to, to after from, from before the end_of_life_date, no overlap, only on
+// an image with a deprecation_date), alias targets naming an unknown image or one of
 // another OS, and alias targets whose from dates do not increase.
 func Parse(data []byte) (*Catalog, error) {
 	var doc yaml.Node
@@ -93,7 +95,7 @@ func parseImages(n, root *yaml.Node, ids map[string]int) ([]*Image, error) {
 
 func parseImage(n *yaml.Node, path string) (*Image, error) {
 	m, err := mapping(n, path, describe(n, "image", path), "id", "name", "os", "family", "preview",
-		"start_date", "deprecation_date", "end_of_life_date", "tools", "builds")
+		"start_date", "deprecation_date", "end_of_life_date", "brownouts", "tools", "builds")
 	if err != nil {
 		return nil, err
 	}
@@ -125,6 +127,9 @@ func parseImage(n *yaml.Node, path string) (*Image, error) {
 	if !img.DeprecationDate.IsZero() && !img.EndOfLifeDate.IsZero() && img.DeprecationDate.After(img.EndOfLifeDate) {
 		return nil, errAt(m["deprecation_date"], "%s.deprecation_date: %s is after end_of_life_date %s",
 			path, img.DeprecationDate.Format(dateLayout), img.EndOfLifeDate.Format(dateLayout))
+	}
+	if img.Brownouts, err = parseBrownouts(m["brownouts"], img, path); err != nil {
+		return nil, err
 	}
 	if img.Tools, err = parseTools(m["tools"], path+".tools"); err != nil {
 		return nil, err

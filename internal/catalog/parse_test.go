@@ -50,6 +50,14 @@ func TestParseInvalid(t *testing.T) {
 		{"top_level_unknown_key.yaml", 7, `unknown key "imagse" in catalog (known: images, aliases, worker_tools)`},
 		{"syntax.yaml", 0, `yaml: line 3: found unexpected end of stream`},
 		{"empty.yaml", 0, `empty file: at least one image is required`},
+		{"brownout_no_deprecation.yaml", 7, `images[0].brownouts: image has no deprecation_date (brownouts warn of a coming removal)`},
+		{"brownout_bad_time.yaml", 8, `images[0].brownouts[0].from: "2026-09-01" is not a time (want RFC 3339, e.g. 2026-09-01T14:00:00Z)`},
+		{"brownout_to_before_from.yaml", 8, `images[0].brownouts[0].to: 2026-09-01T14:00:00Z is not after from 2026-09-01T18:00:00Z`},
+		{"brownout_overlap.yaml", 10, `images[0].brownouts[2]: 2026-09-01T17:00:00Z to 2026-09-01T19:00:00Z overlaps brownouts[0] (line 8)`},
+		{"brownout_after_eol.yaml", 8, `images[0].brownouts[0].from: 2026-10-13T00:00:00Z is not before end_of_life_date 2026-10-13 (the image is decommissioned then)`},
+		{"brownout_missing_to.yaml", 8, `images[0].brownouts[0]: missing required key "to"`},
+		{"brownout_unknown_key.yaml", 8, `unknown key "until" in images[0].brownouts[0] (known: from, to)`},
+		{"brownouts_not_list.yaml", 7, `images[0].brownouts: want a list`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

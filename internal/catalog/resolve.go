@@ -89,7 +89,11 @@ func (c *Catalog) knownIDs() []string {
 // Warnings returns what a tenant should be told about the pool, empty when
 // nothing: that a preview image may contain bugs, and, when Ref names a
 // deprecated image directly (not through an alias), when it will be
-// decommissioned and what to use instead.
+// decommissioned and what to use instead; and, unless the image is
+// decommissioned, the next brownout window that has not ended (for an
+// alias, only one it will still resolve to the image at), e.g.
+//
+//	Ubuntu Server 18.04 has a scheduled brownout from 2026-09-22 14:00 UTC to 2026-09-22 18:00 UTC, when steps on it fail: edit the pool to use Ubuntu (default)
 func (r *Resolution) Warnings() []string {
 	out := []string{}
 	switch r.Status {
@@ -104,6 +108,9 @@ func (r *Resolution) Warnings() []string {
 			msg += " and will be decommissioned on " + r.Image.EndOfLifeDate.Format(dateLayout)
 		}
 		out = append(out, msg+r.fix())
+	}
+	if msg := r.brownoutWarning(); msg != "" {
+		out = append(out, msg)
 	}
 	return out
 }
