@@ -163,13 +163,16 @@ type Step struct {
 	Syntax         string
 	Script         string
 	ContainerImage string
-	State          string
-	WorkerID       string
-	ExitCode       *int
-	Error          string
-	StartedAt      *time.Time
-	DispatchedAt   *time.Time
-	FinishedAt     *time.Time
+	// Requires lists the step's tool requirements ("kubectl=1.22.6"); it
+	// is set when the task is created and never changes.
+	Requires     []string
+	State        string
+	WorkerID     string
+	ExitCode     *int
+	Error        string
+	StartedAt    *time.Time
+	DispatchedAt *time.Time
+	FinishedAt   *time.Time
 }
 
 // LogLine is one line of a task log.

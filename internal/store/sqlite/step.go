@@ -3,16 +3,17 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/dynpool/dynpool/internal/store"
 )
 
-const stepColumns = `id, task_id, idx, name, pool_id, syntax, script, container_image,
+const stepColumns = `id, task_id, idx, name, pool_id, syntax, script, container_image, requires,
 	state, worker_id, exit_code, error, started_at, dispatched_at, finished_at`
 
-const stepColumnsS = `s.id, s.task_id, s.idx, s.name, s.pool_id, s.syntax, s.script, s.container_image,
+const stepColumnsS = `s.id, s.task_id, s.idx, s.name, s.pool_id, s.syntax, s.script, s.container_image, s.requires,
 	s.state, s.worker_id, s.exit_code, s.error, s.started_at, s.dispatched_at, s.finished_at`
 
 func scanStep(sc scanner) (*store.Step, error) {
@@ -20,10 +21,17 @@ func scanStep(sc scanner) (*store.Step, error) {
 		st                          store.Step
 		exit                        sql.NullInt64
 		started, dispatched, finish sql.NullInt64
+		requires                    string
 	)
-	if err := sc.Scan(&st.ID, &st.TaskID, &st.Index, &st.Name, &st.PoolID, &st.Syntax, &st.Script, &st.ContainerImage,
+	if err := sc.Scan(&st.ID, &st.TaskID, &st.Index, &st.Name, &st.PoolID, &st.Syntax, &st.Script, &st.ContainerImage, &requires,
 		&st.State, &st.WorkerID, &exit, &st.Error, &started, &dispatched, &finish); err != nil {
 		return nil, err
+	}
+	if err := json.Unmarshal([]byte(requires), &st.Requires); err != nil {
+		return nil, fmt.Errorf("decode requires of step %s: %w", st.ID, err)
+	}
+	if len(st.Requires) == 0 {
+		st.Requires = nil // none reads back as it was written: nil
 	}
 	st.ExitCode = decInt(exit)
 	st.StartedAt = decTimePtr(started)

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 
 	"github.com/dynpool/dynpool/internal/store"
@@ -37,9 +38,13 @@ func (s *Store) TaskCreate(ctx context.Context, t *store.Task) error {
 		}
 		for i, st := range t.Steps {
 			st.TaskID, st.Index = t.ID, i
+			requires, err := json.Marshal(append([]string{}, st.Requires...))
+			if err != nil {
+				return fmt.Errorf("encode requires of step %d: %w", i, err)
+			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO steps (`+stepColumns+`)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				st.ID, st.TaskID, st.Index, st.Name, st.PoolID, st.Syntax, st.Script, st.ContainerImage,
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				st.ID, st.TaskID, st.Index, st.Name, st.PoolID, st.Syntax, st.Script, st.ContainerImage, string(requires),
 				st.State, st.WorkerID, encInt(st.ExitCode), st.Error,
 				encTimePtr(st.StartedAt), encTimePtr(st.DispatchedAt), encTimePtr(st.FinishedAt)); err != nil {
 				return fmt.Errorf("step %d: %w", i, err)

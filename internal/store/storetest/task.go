@@ -29,7 +29,8 @@ func testTask(t *testing.T, open opener) {
 			CreatedAt: t0, FinishedAt: ptr(at(time.Hour)),
 			Steps: []*store.Step{
 				{ID: "s0", Name: "build", PoolID: "p1", Syntax: "bash", Script: "make\n", ContainerImage: "golang:1.26",
-					State: "success", WorkerID: "w1", ExitCode: ptr(0), Error: "",
+					Requires: []string{"kubectl=1.22.6", "helm>=3"},
+					State:    "success", WorkerID: "w1", ExitCode: ptr(0), Error: "",
 					StartedAt: ptr(at(time.Second)), DispatchedAt: ptr(at(2 * time.Second)), FinishedAt: ptr(at(3 * time.Second))},
 				{ID: "s1", Name: "test", PoolID: "p2", Syntax: "python", Script: "print(1)", State: "failed",
 					WorkerID: "w2", ExitCode: ptr(2), Error: "exit status 2"},
