@@ -109,6 +109,38 @@ type Build struct {
 	Released string `json:"released"`
 }
 
+// AddBuildRequest is the body of POST /api/v1/admin/images/{id}/builds: a
+// new build of the image, used for new workers from its release day. It
+// lasts until the catalog is reloaded or the server restarts; add it to
+// the catalog file to keep it.
+type AddBuildRequest struct {
+	Version string `json:"version"`
+	// Released is a UTC day, "2006-01-02".
+	Released string `json:"released"`
+	// Artifacts says per provider how to make a worker of this build, as
+	// in the catalog file: {"process": "", "docker": "registry/image:tag"}.
+	Artifacts map[string]string `json:"artifacts"`
+}
+
+// Deprecation is a pool whose image is deprecated, with the time left.
+type Deprecation struct {
+	TenantID   string `json:"tenant_id"`
+	TenantName string `json:"tenant_name"`
+	PoolID     string `json:"pool_id"`
+	PoolName   string `json:"pool_name"`
+	Image      string `json:"image"`
+	ImageName  string `json:"image_name"`
+	// EndOfLifeDate is the day steps on the pool start failing.
+	EndOfLifeDate string `json:"end_of_life_date"`
+	// DaysLeft counts whole days until EndOfLifeDate.
+	DaysLeft int `json:"days_left"`
+}
+
+// DeprecationList is the body of GET /api/v1/admin/deprecations.
+type DeprecationList struct {
+	Deprecations []Deprecation `json:"deprecations"`
+}
+
 // Alias is a generic image choice that resolves to the newest stable image
 // of its family at the time a worker is created.
 type Alias struct {
@@ -191,6 +223,10 @@ type StepRequest struct {
 	Syntax    string     `json:"syntax,omitempty"`
 	Script    string     `json:"script"`
 	Container *Container `json:"container,omitempty"`
+	// Requires lists tools the pool's image must provide, checked before
+	// a worker is acquired: "docker", "kubectl=1.22.6", "helm>=3" (also
+	// >, <=, <). Tool names match ignoring case, spaces, dots and dashes.
+	Requires []string `json:"requires,omitempty"`
 }
 
 // Container names the execution container a step runs inside.
@@ -231,6 +267,8 @@ type Step struct {
 	WorkerID string `json:"worker_id,omitempty"`
 	ExitCode *int   `json:"exit_code,omitempty"`
 	Error    string `json:"error,omitempty"`
+	// Requires echoes the step's tool requirements.
+	Requires []string `json:"requires,omitempty"`
 }
 
 // Log levels of a task log line.
@@ -279,6 +317,15 @@ const (
 	DestroyOrphan       = "orphan"
 	// DestroyUnresponsive: the agent did not stop a canceled script in time.
 	DestroyUnresponsive = "unresponsive"
+	// DestroyImageRebuilt: a newer build of the worker's image came out.
+	DestroyImageRebuilt = "image-rebuilt"
+	// DestroyImageChanged: the worker's pool now uses another image (the
+	// pool was edited, or its alias moved to a new target).
+	DestroyImageChanged = "image-changed"
+	// DestroyImageDecommissioned: the worker's image reached end of life.
+	DestroyImageDecommissioned = "image-decommissioned"
+	// DestroyPoolDeleted: the worker's pool was deleted.
+	DestroyPoolDeleted = "pool-deleted"
 )
 
 // Worker is one machine leased to a tenant.

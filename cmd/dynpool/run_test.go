@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -111,7 +112,7 @@ func TestRunSendsScript(t *testing.T) {
 			if err := json.Unmarshal([]byte(c[0].body), &req); err != nil {
 				t.Fatal(err)
 			}
-			if len(req.Steps) != 1 || req.Steps[0] != tt.want || req.Name != tt.want.Name {
+			if len(req.Steps) != 1 || !reflect.DeepEqual(req.Steps[0], tt.want) || req.Name != tt.want.Name {
 				t.Errorf("request = %+v, want one step %+v", req, tt.want)
 			}
 		})

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -27,8 +30,9 @@ func newServerCmd() *cobra.Command {
 		Long: `Run the dynpool server: the HTTP API, the fleet of dynamic workers and the task runner.
 
 The admin token comes from DYNPOOL_ADMIN_TOKEN; if unset, one is generated on
-first start and written to <data>/admin-token. SIGINT or SIGTERM stops the
-server gracefully: workers and leases stay for the next start.`,
+first start and written to <data>/admin-token. SIGHUP reloads the --catalog
+file (a broken one is refused and the old catalog stays). SIGINT or SIGTERM
+stops the server gracefully: workers and leases stay for the next start.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if databaseURL != "" {
@@ -44,6 +48,7 @@ server gracefully: workers and leases stay for the next start.`,
 				if err != nil {
 					return err
 				}
+				cfg.CatalogPath = catalogFile
 			}
 			cfg.AdminToken = os.Getenv("DYNPOOL_ADMIN_TOKEN")
 			srv, err := server.New(cmd.Context(), cfg)
@@ -55,6 +60,7 @@ server gracefully: workers and leases stay for the next start.`,
 			} else {
 				fmt.Fprintf(cmd.ErrOrStderr(), "dynpool server at %s; admin token from DYNPOOL_ADMIN_TOKEN\n", srv.URL())
 			}
+			go reloadOnHangup(cmd.Context(), srv)
 			return srv.Run(cmd.Context())
 		},
 	}
@@ -78,4 +84,20 @@ func newLogger(level string) (*slog.Logger, error) {
 		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
+}
+
+// reloadOnHangup reloads the server's catalog file on every SIGHUP until
+// ctx ends. ReloadCatalog logs the outcome.
+func reloadOnHangup(ctx context.Context, srv *server.Server) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-hup:
+			_, _ = srv.ReloadCatalog(ctx)
+		case <-ctx.Done():
+			return
+		}
+	}
 }

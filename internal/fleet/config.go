@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"time"
@@ -45,6 +46,10 @@ type Config struct {
 	// for HeartbeatTimeout is lost.
 	HeartbeatInterval time.Duration
 	HeartbeatTimeout  time.Duration
+	// Retire says why worker w must take no new step (one of the
+	// api.DestroyImage* / DestroyPoolDeleted reasons), or "" when it may.
+	// Nil means workers are never retired early.
+	Retire func(ctx context.Context, w *store.Worker) (string, error)
 	// OnLost is called (from the reaper) for each worker found lost, after
 	// it is marked so in the store, with a sentence saying why.
 	OnLost func(w *store.Worker, reason string)
@@ -65,6 +70,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.Retire == nil {
+		c.Retire = func(context.Context, *store.Worker) (string, error) { return "", nil }
 	}
 	if c.OnLost == nil {
 		c.OnLost = func(*store.Worker, string) {}

@@ -264,7 +264,8 @@ func (f *Fleet) claimWhenRegistered(ctx context.Context, w *store.Worker) (*stor
 
 // Release ends w's current step: the worker becomes idle, due for
 // destruction at the earlier of its idle timeout and its max lifetime; a
-// worker already at its max lifetime is destroyed now.
+// worker already at its max lifetime, or one [Config.Retire] retires, is
+// destroyed now.
 func (f *Fleet) Release(ctx context.Context, w *store.Worker) error {
 	t, err := f.store.TenantGet(ctx, w.TenantID)
 	if err != nil {
@@ -276,6 +277,14 @@ func (f *Fleet) Release(ctx context.Context, w *store.Worker) error {
 	if !now.Before(end) {
 		f.cfg.Logger.InfoContext(ctx, "worker reached max lifetime", "worker_id", w.ID, "tenant_id", w.TenantID)
 		return f.destroy(ctx, w, []string{api.WorkerBusy}, api.DestroyMaxLifetime)
+	}
+	reason, err := f.cfg.Retire(ctx, w)
+	if err != nil {
+		return fmt.Errorf("release worker %s: %w", w.ID, err)
+	}
+	if reason != "" {
+		f.cfg.Logger.InfoContext(ctx, "recycling worker after its step", "worker_id", w.ID, "tenant_id", w.TenantID, "reason", reason)
+		return f.destroy(ctx, w, []string{api.WorkerBusy}, reason)
 	}
 	destroyAt := earliest(now.Add(idle), end)
 	_, err = f.store.WorkerUpdate(ctx, &store.WorkerUpdateParams{

@@ -56,6 +56,11 @@ func (f *Fleet) loop(ctx context.Context) {
 			if err := f.Reconcile(ctx); err != nil {
 				f.cfg.Logger.ErrorContext(ctx, "reconcile failed", "error", err)
 			}
+			// Images age by the day and the catalog changes rarely: the
+			// reconcile period is often enough to recycle.
+			if err := f.Recycle(ctx); err != nil {
+				f.cfg.Logger.ErrorContext(ctx, "recycle failed", "error", err)
+			}
 			lastReconcile = now
 		}
 		select {

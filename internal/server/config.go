@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"time"
@@ -30,6 +31,9 @@ type Config struct {
 	Provider string
 	// Catalog is the catalog in force; nil means catalog.Builtin().
 	Catalog *catalog.Catalog
+	// CatalogPath is the file Catalog was read from, read again by
+	// ReloadCatalog; empty for the built-in catalog.
+	CatalogPath string
 	// AdminToken authenticates /api/v1/admin; empty means read
 	// <DataDir>/admin-token, generating it on first start.
 	AdminToken string
@@ -79,8 +83,10 @@ func (c *Config) validate() error {
 	return errors.Join(errs...)
 }
 
-func (c *Config) fleetConfig(installation, url string, onLost func(w *store.Worker, reason string)) fleet.Config {
+func (c *Config) fleetConfig(installation, url string, onLost func(w *store.Worker, reason string),
+	retire func(context.Context, *store.Worker) (string, error)) fleet.Config {
 	return fleet.Config{
+		Retire:       retire,
 		Installation: installation, ServerURL: url,
 		IdleTimeout: c.IdleTimeout, MaxLifetime: c.MaxLifetime,
 		ReaperPeriod: c.ReaperPeriod, ReconcilePeriod: c.ReconcilePeriod,

@@ -10,8 +10,9 @@ import (
 	"github.com/dynpool/dynpool/api"
 )
 
-// call sends a raw request, so malformed bodies reach the server as sent.
-func call(t *testing.T, method, url, token, body string) (int, api.Error) {
+// send makes a raw request, so malformed bodies reach the server as sent,
+// and returns the status and body.
+func send(t *testing.T, method, url, token, body string) (int, []byte) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), method, url, strings.NewReader(body))
 	if err != nil {
@@ -26,13 +27,20 @@ func call(t *testing.T, method, url, token, body string) (int, api.Error) {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// call sends a raw request and decodes the error shape of a 4xx or 5xx.
+func call(t *testing.T, method, url, token, body string) (int, api.Error) {
+	t.Helper()
+	status, b := send(t, method, url, token, body)
 	var e api.ErrorResponse
-	if resp.StatusCode >= 400 {
+	if status >= 400 {
 		if err := json.Unmarshal(b, &e); err != nil {
-			t.Fatalf("%s %s answered %d with a body that is not the error shape: %q", method, url, resp.StatusCode, b)
+			t.Fatalf("%s %s answered %d with a body that is not the error shape: %q", method, url, status, b)
 		}
 	}
-	return resp.StatusCode, e.Error
+	return status, e.Error
 }
 
 func TestBadInputAnswers4xxWithCodeAndField(t *testing.T) {

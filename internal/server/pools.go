@@ -98,6 +98,7 @@ func (s *Server) updatePool(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, poolNameTaken(err, p.Name))
 		return
 	}
+	s.recycle(r.Context()) // idle workers of the old image go
 	writeJSON(w, http.StatusOK, s.poolAPI(p))
 }
 
@@ -123,6 +124,7 @@ func (s *Server) deletePool(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	s.recycle(r.Context()) // its idle workers go
 	w.WriteHeader(http.StatusNoContent)
 }
 

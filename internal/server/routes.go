@@ -30,8 +30,12 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/v1/admin/tenants", admin(s.listTenants))
 	mux.HandleFunc("PATCH /api/v1/admin/tenants/{id}", admin(s.updateTenant))
 	mux.HandleFunc("GET /api/v1/admin/workers", admin(s.adminListWorkers))
+	mux.HandleFunc("POST /api/v1/admin/catalog/reload", admin(s.reloadCatalog))
+	mux.HandleFunc("POST /api/v1/admin/images/{id}/builds", admin(s.addBuild))
+	mux.HandleFunc("GET /api/v1/admin/deprecations", admin(s.listDeprecations))
 
 	mux.HandleFunc("GET /api/v1/images", tenant(s.listImages))
+	mux.HandleFunc("GET /api/v1/images/{id}", tenant(s.getImage))
 	mux.HandleFunc("GET /api/v1/pools", tenant(s.listPools))
 	mux.HandleFunc("POST /api/v1/pools", tenant(s.createPool))
 	mux.HandleFunc("GET /api/v1/pools/{id}", tenant(s.getPool))

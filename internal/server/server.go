@@ -86,7 +86,7 @@ func (s *Server) wire(installation string) error {
 	}
 	var runner *task.Runner
 	onLost := func(w *store.Worker, reason string) { runner.WorkerLost(w, reason) }
-	s.fleet, err = fleet.New(s.cfg.fleetConfig(installation, s.url, onLost), s.store, prov)
+	s.fleet, err = fleet.New(s.cfg.fleetConfig(installation, s.url, onLost, s.retire), s.store, prov)
 	if err != nil {
 		return err
 	}

@@ -52,7 +52,7 @@ func (s *Server) taskAPI(t *store.Task) api.Task {
 		}
 		out.Steps = append(out.Steps, api.Step{
 			ID: st.ID, Name: st.Name, PoolID: st.PoolID, Syntax: st.Syntax, State: st.State,
-			WorkerID: worker, ExitCode: st.ExitCode, Error: st.Error,
+			WorkerID: worker, ExitCode: st.ExitCode, Error: st.Error, Requires: st.Requires,
 		})
 	}
 	return out

@@ -63,9 +63,19 @@ func (r *Runner) takeJob(ctx context.Context, w *store.Worker) (*api.Job, error)
 			}
 			r.log(ctx, s.TaskID, s.Name, api.LevelVerbose, "Worker %s started the step", w.ID)
 		}
-		return &api.Job{ID: s.ID, TaskID: s.TaskID, Step: s.Name, Syntax: s.Syntax, Script: s.Script}, nil
+		return &api.Job{ID: s.ID, TaskID: s.TaskID, Step: s.Name, Syntax: s.Syntax, Script: s.Script, Env: r.toolEnv(w)}, nil
 	}
 	return nil, nil
+}
+
+// toolEnv returns the DYNPOOL_TOOL_<NAME>_<VERSION>_PATH variables of the
+// worker's image, from its tool manifest's path templates.
+func (r *Runner) toolEnv(w *store.Worker) map[string]string {
+	img, ok := r.cfg.Catalog().Image(w.Image)
+	if !ok {
+		return nil // the image left the catalog since the worker was made
+	}
+	return img.ToolPathEnv()
 }
 
 // runningJob returns step jobID if it is running on worker w.

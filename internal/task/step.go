@@ -6,13 +6,14 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jonboulle/clockwork"
-
 	"github.com/dynpool/dynpool/api"
 	"github.com/dynpool/dynpool/internal/catalog"
 	"github.com/dynpool/dynpool/internal/fleet"
 	"github.com/dynpool/dynpool/internal/store"
 )
+
+// errLeaseTimeout ends a step's wait for a worker after the lease timeout.
+var errLeaseTimeout = errors.New("leasing timeout")
 
 func terminal(state string) bool {
 	switch state {
@@ -69,6 +70,12 @@ func (r *Runner) execute(ctx context.Context, t *store.Task, s *store.Step) (str
 	if err := res.Decommissioned(pool.Name); err != nil {
 		return r.fail(ctx, s, "%v", err)
 	}
+	if err := res.Brownout(pool.Name); err != nil {
+		return r.fail(ctx, s, "%v", err)
+	}
+	if err := r.checkRequires(s, pool, res, now); err != nil {
+		return r.fail(ctx, s, "%v", err)
+	}
 	prov := r.fleet.Provider()
 	if err := prov.Supports(res.Image.OS, res.Build.Artifacts); err != nil {
 		return r.fail(ctx, s, "pool %q: %v", pool.Name, err)
@@ -86,8 +93,12 @@ func (r *Runner) execute(ctx context.Context, t *store.Task, s *store.Step) (str
 		return "", fmt.Errorf("get tenant of task %s: %w", t.ID, err)
 	}
 	r.log(ctx, t.ID, s.Name, api.LevelVerbose, "Leasing a worker from pool %q", pool.Name)
-	actx, cancel := clockwork.WithTimeout(ctx, r.cfg.Clock, r.cfg.LeaseTimeout)
-	defer cancel()
+	// The lease timeout runs on the injected clock. (clockwork's own
+	// WithTimeout is not used: its fake context's Err blocks until done.)
+	actx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	leaseTimer := r.cfg.Clock.AfterFunc(r.cfg.LeaseTimeout, func() { cancel(errLeaseTimeout) })
+	defer leaseTimer.Stop()
 	w, err := r.fleet.Acquire(actx, &fleet.AcquireParams{
 		Tenant: tenant, PoolID: pool.ID, Image: res.Image.ID, Build: res.Build.Version,
 		OS: res.Image.OS, Artifact: res.Build.Artifacts[prov.Name()],
@@ -105,7 +116,7 @@ func (r *Runner) execute(ctx context.Context, t *store.Task, s *store.Step) (str
 		switch {
 		case ctx.Err() != nil:
 			return r.interrupted(ctx, t, s, nil)
-		case errors.Is(err, context.DeadlineExceeded):
+		case errors.Is(context.Cause(actx), errLeaseTimeout):
 			return r.fail(ctx, s, "leasing timeout: no worker from pool %q within %s: %v", pool.Name, r.cfg.LeaseTimeout, err)
 		default:
 			return r.fail(ctx, s, "could not get a worker from pool %q: %v", pool.Name, err)
@@ -121,6 +132,27 @@ func (r *Runner) execute(ctx context.Context, t *store.Task, s *store.Step) (str
 		w.ID, res.Image.Name, w.Build, r.cfg.Clock.Since(now).Round(time.Millisecond))
 	r.hub.Notify("job/" + w.ID)
 	return r.await(ctx, t, s, w)
+}
+
+// checkRequires returns the error naming the step's tool requirements that
+// the resolved image lacks, and the images that have them; nil if none.
+func (r *Runner) checkRequires(s *store.Step, pool *store.Pool, res *catalog.Resolution, now time.Time) error {
+	if len(s.Requires) == 0 {
+		return nil
+	}
+	reqs := make([]catalog.Requirement, 0, len(s.Requires))
+	for _, q := range s.Requires {
+		req, err := catalog.ParseRequirement(q)
+		if err != nil {
+			return fmt.Errorf("step requirement: %w", err) // checked at submit; a bug if reached
+		}
+		reqs = append(reqs, req)
+	}
+	missing := res.Image.Missing(reqs)
+	if len(missing) == 0 {
+		return nil
+	}
+	return catalog.RequirementsError(pool.Name, res.Image, missing, r.cfg.Catalog().Satisfying(reqs, now))
 }
 
 // describe says which image and build a resolution picked, e.g.

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/dynpool/dynpool/api"
+	"github.com/dynpool/dynpool/internal/catalog"
 	"github.com/dynpool/dynpool/internal/id"
 	"github.com/dynpool/dynpool/internal/store"
 	"github.com/dynpool/dynpool/internal/validation"
@@ -103,13 +104,21 @@ func (r *Runner) buildStep(ctx context.Context, t *store.Tenant, i int, sr *api.
 		// no provider of this server offers one yet.
 		return nil, validation.Errorf(field("container"), "execution containers are not available on this server yet; run the step without a container")
 	}
+	var requires []string
+	for j, q := range sr.Requires {
+		req, err := catalog.ParseRequirement(q)
+		if err != nil {
+			return nil, validation.Errorf(fmt.Sprintf("steps[%d].requires[%d]", i, j), "%v", err)
+		}
+		requires = append(requires, req.String())
+	}
 	pool, err := r.stepPool(ctx, t, field("pool"), sr.Pool)
 	if err != nil {
 		return nil, err
 	}
 	return &store.Step{
 		ID: id.New("step"), Index: i, Name: name, PoolID: pool.ID,
-		Syntax: syntax, Script: sr.Script, State: api.StateQueued,
+		Syntax: syntax, Script: sr.Script, Requires: requires, State: api.StateQueued,
 	}, nil
 }
 
