@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dynpool/dynpool/internal/eventually"
+
 	"github.com/dynpool/dynpool/api"
 )
 
@@ -61,7 +63,7 @@ func runJob(t *testing.T, f *fakeServer, job *api.Job) api.CompleteRequest {
 	t.Helper()
 	f.jobs <- job
 	var req api.CompleteRequest
-	waitFor(t, "job "+job.ID+" to complete", func() bool {
+	eventually.Holds(t, "job "+job.ID+" to complete", 20*time.Second, func() bool {
 		var ok bool
 		req, ok = f.completion(job.ID)
 		return ok
@@ -74,7 +76,7 @@ func TestRunRegistersThenUsesCredential(t *testing.T) {
 	f, srv := newFakeServer(t)
 	startAgent(t, srv.URL)
 	runJob(t, f, &api.Job{ID: "j1", Syntax: "sh", Script: "echo hi"})
-	waitFor(t, "a heartbeat", func() bool {
+	eventually.Holds(t, "a heartbeat", 20*time.Second, func() bool {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		return f.heartbeats > 0
@@ -114,14 +116,14 @@ echo out3
 echo err2 >&2
 exit 0`}
 
-	waitFor(t, "the first line", func() bool { return slices.Contains(f.messages("j1", api.StreamStdout), "out1") })
+	eventually.Holds(t, "the first line", 20*time.Second, func() bool { return slices.Contains(f.messages("j1", api.StreamStdout), "out1") })
 	if _, ok := f.completion("j1"); ok {
 		t.Fatalf("job completed before the test let the script finish")
 	}
 	if err := os.WriteFile(gate, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "job j1 to complete", func() bool { _, ok := f.completion("j1"); return ok })
+	eventually.Holds(t, "job j1 to complete", 20*time.Second, func() bool { _, ok := f.completion("j1"); return ok })
 
 	if got, want := f.messages("j1", api.StreamStdout), []string{"out1", "out2", "out3"}; !slices.Equal(got, want) {
 		t.Errorf("stdout lines = %q, want %q", got, want)
@@ -196,7 +198,7 @@ func startSleeper(t *testing.T, f *fakeServer, id string) int {
 	f.jobs <- &api.Job{ID: id, Syntax: "bash", Env: map[string]string{"PID_FILE": pidFile},
 		Script: "sleep 300 &\necho $! > \"$PID_FILE.tmp\" && mv \"$PID_FILE.tmp\" \"$PID_FILE\"\necho started\nwait"}
 	var data []byte
-	waitFor(t, "the script to start", func() bool {
+	eventually.Holds(t, "the script to start", 20*time.Second, func() bool {
 		var err error
 		data, err = os.ReadFile(pidFile)
 		return err == nil
@@ -220,11 +222,11 @@ func TestRunCancelThroughHeartbeatKillsTree(t *testing.T) {
 	f.cancel["j1"] = true
 	f.mu.Unlock()
 
-	waitFor(t, "job j1 to complete", func() bool { _, ok := f.completion("j1"); return ok })
+	eventually.Holds(t, "job j1 to complete", 20*time.Second, func() bool { _, ok := f.completion("j1"); return ok })
 	if got, want := mustCompletion(t, f, "j1"), (api.CompleteRequest{ExitCode: -1, Error: "canceled"}); got != want {
 		t.Errorf("completion = %+v, want %+v", got, want)
 	}
-	waitFor(t, "the child process to die", func() bool { return !alive(child) })
+	eventually.Holds(t, "the child process to die", 20*time.Second, func() bool { return !alive(child) })
 }
 
 func TestRunCancelThroughLogAnswer(t *testing.T) {
@@ -236,11 +238,11 @@ func TestRunCancelThroughLogAnswer(t *testing.T) {
 	f.mu.Unlock()
 	child := startSleeper(t, f, "j1")
 
-	waitFor(t, "job j1 to complete", func() bool { _, ok := f.completion("j1"); return ok })
+	eventually.Holds(t, "job j1 to complete", 20*time.Second, func() bool { _, ok := f.completion("j1"); return ok })
 	if got, want := mustCompletion(t, f, "j1"), (api.CompleteRequest{ExitCode: -1, Error: "canceled"}); got != want {
 		t.Errorf("completion = %+v, want %+v", got, want)
 	}
-	waitFor(t, "the child process to die", func() bool { return !alive(child) })
+	eventually.Holds(t, "the child process to die", 20*time.Second, func() bool { return !alive(child) })
 }
 
 func mustCompletion(t *testing.T, f *fakeServer, id string) api.CompleteRequest {

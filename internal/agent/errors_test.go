@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dynpool/dynpool/internal/eventually"
+
 	"github.com/dynpool/dynpool/api"
 )
 
@@ -124,10 +126,10 @@ func TestRunGoesOnWhenServerDroppedJob(t *testing.T) {
 	f.failNext("/j2/complete", http.StatusConflict)
 	startAgent(t, srv.URL)
 	child := startSleeper(t, f, "j1")
-	waitFor(t, "the dropped job's child to die", func() bool { return !alive(child) })
+	eventually.Holds(t, "the dropped job's child to die", 20*time.Second, func() bool { return !alive(child) })
 	f.jobs <- &api.Job{ID: "j2", Syntax: "sh", Script: "echo two"}
 	f.jobs <- &api.Job{ID: "j3", Syntax: "sh", Script: "echo three"}
-	waitFor(t, "job j3 to complete", func() bool { _, ok := f.completion("j3"); return ok })
+	eventually.Holds(t, "job j3 to complete", 20*time.Second, func() bool { _, ok := f.completion("j3"); return ok })
 	if _, ok := f.completion("j2"); ok {
 		t.Errorf("job j2 completed although the server answered 409")
 	}
@@ -149,7 +151,7 @@ func TestRunReportsStopDuringJob(t *testing.T) {
 	if got, want := mustCompletion(t, f, "j1"), (api.CompleteRequest{ExitCode: -1, Error: "the agent stopped"}); got != want {
 		t.Errorf("completion = %+v, want %+v", got, want)
 	}
-	waitFor(t, "the child to die", func() bool { return !alive(child) })
+	eventually.Holds(t, "the child to die", 20*time.Second, func() bool { return !alive(child) })
 }
 
 func TestRunReportsMissingWorkDir(t *testing.T) {

@@ -190,18 +190,6 @@ func (f *fakeServer) completion(id string) (api.CompleteRequest, bool) {
 	return req, ok
 }
 
-// waitFor polls cond until it holds or 20 s pass.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // newHandlerServer serves h and returns its URL.
 func newHandlerServer(t *testing.T, h http.HandlerFunc) string {
 	srv := httptest.NewServer(h)

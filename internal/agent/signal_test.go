@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dynpool/dynpool/internal/eventually"
+
 	"github.com/dynpool/dynpool/api"
 )
 
@@ -63,5 +65,5 @@ func TestRunStopsScriptOnSIGTERM(t *testing.T) {
 	if got, want := mustCompletion(t, f, "j1"), (api.CompleteRequest{ExitCode: -1, Error: "the agent stopped"}); got != want {
 		t.Errorf("completion = %+v, want %+v", got, want)
 	}
-	waitFor(t, "the script's child to die", func() bool { return !alive(child) })
+	eventually.Holds(t, "the script's child to die", 20*time.Second, func() bool { return !alive(child) })
 }

@@ -5,6 +5,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/dynpool/dynpool/internal/eventually"
 
 	"github.com/dynpool/dynpool/api"
 )
@@ -96,12 +99,12 @@ func TestRunFailsJobWhoseOutputIsTooLargeAndGoesOn(t *testing.T) {
 	f.failNext("/j1/log", http.StatusRequestEntityTooLarge)
 	done := startAgent(t, srv.URL)
 	child := startSleeper(t, f, "j1")
-	waitFor(t, "job j1 to complete", func() bool { _, ok := f.completion("j1"); return ok })
+	eventually.Holds(t, "job j1 to complete", 20*time.Second, func() bool { _, ok := f.completion("j1"); return ok })
 	got := mustCompletion(t, f, "j1")
 	if got.ExitCode != -1 || !strings.HasPrefix(got.Error, "the output could not be uploaded: ") || !strings.Contains(got.Error, "413") {
 		t.Errorf("completion = %+v, want exit code -1 and an error saying the output could not be uploaded (413)", got)
 	}
-	waitFor(t, "the failed job's child to die", func() bool { return !alive(child) })
+	eventually.Holds(t, "the failed job's child to die", 20*time.Second, func() bool { return !alive(child) })
 
 	if got := runJob(t, f, &api.Job{ID: "j2", Syntax: "sh", Script: "echo next"}); got != (api.CompleteRequest{ExitCode: 0}) {
 		t.Errorf("next job's completion = %+v, want exit code 0", got)

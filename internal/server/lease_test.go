@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dynpool/dynpool/internal/eventually"
+
 	"github.com/dynpool/dynpool/api"
 	"github.com/dynpool/dynpool/internal/server"
 )
@@ -25,7 +27,7 @@ func TestStepThatCannotGetAWorkerFailsAtTheLeaseTimeoutWithTheReason(t *testing.
 	if err != nil {
 		t.Fatalf("create task: %v", err)
 	}
-	waitFor(t, "the first task to hold the tenant's only worker", 30*time.Second, func() bool {
+	eventually.Holds(t, "the first task to hold the tenant's only worker", 30*time.Second, func() bool {
 		lines, _ := c.TaskLog(t.Context(), busy.ID)
 		return logHas(lines, api.LevelInfo, "holding")
 	})

@@ -240,7 +240,9 @@ func workerByID(t *testing.T, c *client.Client, id string) api.Worker {
 	return api.Worker{}
 }
 
-func get(t *testing.T, url, token string) (int, []byte) { return send(t, http.MethodGet, url, token, "") }
+func get(t *testing.T, url, token string) (int, []byte) {
+	return send(t, http.MethodGet, url, token, "")
+}
 
 func post(t *testing.T, url, token, body string) (int, []byte) {
 	return send(t, http.MethodPost, url, token, body)

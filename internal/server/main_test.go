@@ -123,19 +123,6 @@ func logHas(lines []api.LogLine, level, text string) bool {
 	return false
 }
 
-// waitFor polls cond until it holds or the deadline passes. The condition
-// decides; the interval only bounds how often it is asked.
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // workerPIDs returns the processes of a worker (its agent and scripts),
 // found by the DYNPOOL_WORKER_ID in their environment.
 func workerPIDs(workerID string) []int {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dynpool/dynpool/internal/eventually"
+
 	"github.com/dynpool/dynpool/api"
 	"github.com/dynpool/dynpool/client"
 	"github.com/dynpool/dynpool/internal/server"
@@ -64,7 +66,7 @@ func TestRestartResumesRunningTask(t *testing.T) {
 	if err != nil {
 		t.Fatalf("create task: %v", err)
 	}
-	waitFor(t, "the first step to start", 30*time.Second, func() bool {
+	eventually.Holds(t, "the first step to start", 30*time.Second, func() bool {
 		lines, _ := c.TaskLog(t.Context(), task.ID)
 		return logHas(lines, api.LevelInfo, "started")
 	})

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dynpool/dynpool/internal/eventually"
+
 	"github.com/dynpool/dynpool/api"
 	"github.com/dynpool/dynpool/client"
 	"github.com/dynpool/dynpool/internal/server"
@@ -137,7 +139,7 @@ func TestIdleWorkerIsDestroyedAndItsProcessEnds(t *testing.T) {
 		t.Fatalf("no process of worker %s after its step", wid)
 	}
 	var w api.Worker
-	waitFor(t, "the idle worker to be destroyed", 10*time.Second, func() bool {
+	eventually.Holds(t, "the idle worker to be destroyed", 10*time.Second, func() bool {
 		ws, err := c.ListWorkers(t.Context(), true)
 		if err != nil {
 			t.Fatalf("list workers: %v", err)
@@ -166,7 +168,7 @@ func TestAgentKilledMidStepFailsTheStepAndDestroysTheWorker(t *testing.T) {
 		t.Fatalf("create task: %v", err)
 	}
 	var wid string
-	waitFor(t, "the step to start", 30*time.Second, func() bool {
+	eventually.Holds(t, "the step to start", 30*time.Second, func() bool {
 		lines, err := c.TaskLog(t.Context(), task.ID)
 		if err != nil {
 			t.Fatalf("task log: %v", err)
@@ -184,7 +186,7 @@ func TestAgentKilledMidStepFailsTheStepAndDestroysTheWorker(t *testing.T) {
 		t.Fatalf("kill agent: %v", err)
 	}
 	var got *api.Task
-	waitFor(t, "the task to end", 30*time.Second, func() bool {
+	eventually.Holds(t, "the task to end", 30*time.Second, func() bool {
 		got, err = c.GetTask(t.Context(), task.ID)
 		if err != nil {
 			t.Fatalf("get task: %v", err)
@@ -197,7 +199,7 @@ func TestAgentKilledMidStepFailsTheStepAndDestroysTheWorker(t *testing.T) {
 	if got.Steps[1].State != api.StateSkipped {
 		t.Fatalf("next step = %s, want skipped", got.Steps[1].State)
 	}
-	waitFor(t, "the worker's processes to end", 10*time.Second, func() bool { return len(workerPIDs(wid)) == 0 })
+	eventually.Holds(t, "the worker's processes to end", 10*time.Second, func() bool { return len(workerPIDs(wid)) == 0 })
 	ws, _ := c.ListWorkers(t.Context(), true)
 	for _, w := range ws {
 		if w.ID == wid && (w.State != api.WorkerLost || w.DestroyReason != api.DestroyWorkerLost) {
@@ -217,7 +219,7 @@ func TestCancelStopsTheScriptAndKeepsTheWorker(t *testing.T) {
 		t.Fatalf("create task: %v", err)
 	}
 	var wid string
-	waitFor(t, "the step to start", 30*time.Second, func() bool {
+	eventually.Holds(t, "the step to start", 30*time.Second, func() bool {
 		lines, _ := c.TaskLog(t.Context(), task.ID)
 		got, _ := c.GetTask(t.Context(), task.ID)
 		wid = got.Steps[0].WorkerID
@@ -227,14 +229,14 @@ func TestCancelStopsTheScriptAndKeepsTheWorker(t *testing.T) {
 		t.Fatalf("cancel: %v", err)
 	}
 	var got *api.Task
-	waitFor(t, "the step to end canceled", 30*time.Second, func() bool {
+	eventually.Holds(t, "the step to end canceled", 30*time.Second, func() bool {
 		got, _ = c.GetTask(t.Context(), task.ID)
 		return got.Steps[0].State == api.StateCanceled
 	})
 	if got.State != api.StateCanceled {
 		t.Fatalf("task = %s, want canceled", got.State)
 	}
-	waitFor(t, "the worker to be idle again", 10*time.Second, func() bool {
+	eventually.Holds(t, "the worker to be idle again", 10*time.Second, func() bool {
 		ws, _ := c.ListWorkers(t.Context(), false)
 		return len(ws) == 1 && ws[0].ID == wid && ws[0].State == api.WorkerIdle
 	})

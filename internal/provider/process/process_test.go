@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dynpool/dynpool/internal/eventually"
+
 	"github.com/dynpool/dynpool/internal/agent"
 	"github.com/dynpool/dynpool/internal/provider"
 )
@@ -77,24 +79,12 @@ func listed(t *testing.T, p *Provider, workerID string) *provider.Resource {
 	return nil
 }
 
-// waitFor polls cond until it holds or 20 s pass.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // readPids waits for the file name (written by the command with a rename)
 // in dir and returns the pids it lists.
 func readPids(t *testing.T, path string) []int {
 	t.Helper()
 	var data []byte
-	waitFor(t, path, func() bool {
+	eventually.Holds(t, path, 20*time.Second, func() bool {
 		var err error
 		data, err = os.ReadFile(path)
 		return err == nil
@@ -127,7 +117,7 @@ func TestCreateListDestroy(t *testing.T) {
 		t.Errorf("Create = %+v, want id w-1 with the labels", r)
 	}
 	pids := readPids(t, filepath.Join(dir, "pids"))
-	waitFor(t, "the agent log", func() bool {
+	eventually.Holds(t, "the agent log", 20*time.Second, func() bool {
 		log, _ := os.ReadFile(filepath.Join(dir, agentLog))
 		return string(log) == "http://127.0.0.1:1 reg-token "+dir+"\n"
 	})
@@ -204,7 +194,7 @@ func TestListDropsExitedAgent(t *testing.T) {
 	t.Parallel()
 	p := newProvider(t, "sh", "-c", "sleep 0.2")
 	create(t, p, "w-1")
-	waitFor(t, "the exited agent to leave List", func() bool { return listed(t, p, "w-1") == nil })
+	eventually.Holds(t, "the exited agent to leave List", 20*time.Second, func() bool { return listed(t, p, "w-1") == nil })
 }
 
 func TestListDropsWorkerWhoseAgentDiedWhileAScriptLingers(t *testing.T) {
@@ -213,7 +203,7 @@ func TestListDropsWorkerWhoseAgentDiedWhileAScriptLingers(t *testing.T) {
 	// its environment (as the real agent does), then dies.
 	p := newProvider(t, "sh", "-c", "env -u "+EnvAgentToken+" sleep 300 & sleep 0.2")
 	create(t, p, "w-1")
-	waitFor(t, "the dead agent's worker to leave List", func() bool { return listed(t, p, "w-1") == nil })
+	eventually.Holds(t, "the dead agent's worker to leave List", 20*time.Second, func() bool { return listed(t, p, "w-1") == nil })
 	procs, err := scan(p.cfg.Installation, "w-1")
 	if err != nil {
 		t.Fatalf("scan: %v", err)
@@ -236,7 +226,7 @@ func TestListShowsOwnInstallationOnly(t *testing.T) {
 	other.cfg.Installation += "-other"
 	create(t, mine, "w-mine")
 	create(t, other, "w-other")
-	waitFor(t, "both workers to be listed", func() bool {
+	eventually.Holds(t, "both workers to be listed", 20*time.Second, func() bool {
 		return listed(t, mine, "w-mine") != nil && listed(t, other, "w-other") != nil
 	})
 	if listed(t, mine, "w-other") != nil {
