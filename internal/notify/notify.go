@@ -40,3 +40,20 @@ func (h *Hub) Notify(key string) {
 		delete(h.chans, key)
 	}
 }
+
+// Forget drops key without waking anyone, for a key that may never be
+// notified again (a job queue of a worker whose agent stopped polling),
+// so such keys do not pile up. A waiter still on it is woken only by its
+// own timeout; a later Wait gets a fresh channel.
+func (h *Hub) Forget(key string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.chans, key)
+}
+
+// Len returns how many keys have a channel; it is for tests and metrics.
+func (h *Hub) Len() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.chans)
+}

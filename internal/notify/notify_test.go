@@ -37,3 +37,23 @@ func TestNotifyWithoutWaitersIsANoop(t *testing.T) {
 	default:
 	}
 }
+
+func TestForgottenKeysDoNotPileUp(t *testing.T) {
+	t.Parallel()
+	var h Hub
+	old := h.Wait("job/w-destroyed")
+	h.Forget("job/w-destroyed")
+	if h.Len() != 0 {
+		t.Fatalf("keys after Forget = %d, want 0", h.Len())
+	}
+	fresh := h.Wait("job/w-destroyed")
+	if fresh == old {
+		t.Fatal("a wait after Forget reuses the forgotten channel")
+	}
+	h.Notify("job/w-destroyed")
+	select {
+	case <-fresh:
+	case <-time.After(time.Second):
+		t.Fatal("the fresh waiter was not woken")
+	}
+}

@@ -19,6 +19,9 @@ var ErrJobNotFound = errors.New("job not found")
 func (r *Runner) NextJob(ctx context.Context, w *store.Worker, wait time.Duration) (*api.Job, error) {
 	timer := r.cfg.Clock.NewTimer(wait)
 	defer timer.Stop()
+	// Only this worker's agent polls here: when it stops (its worker was
+	// destroyed) nobody notifies the key again, so drop it on the way out.
+	defer r.hub.Forget("job/" + w.ID)
 	for {
 		queued := r.hub.Wait("job/" + w.ID)
 		job, err := r.takeJob(ctx, w)
