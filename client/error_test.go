@@ -101,15 +101,22 @@ func TestEveryMethodNamesWhatFailed(t *testing.T) {
 		"list tenants":        func() error { _, err := c.ListTenants(ctx); return err },
 		"update tenant t1":    func() error { _, err := c.UpdateTenant(ctx, "t1", api.UpdateTenantRequest{}); return err },
 		"list images":         func() error { _, err := c.ListImages(ctx); return err },
-		"list pools":          func() error { _, err := c.ListPools(ctx); return err },
-		"create pool \"p\"":   func() error { _, err := c.CreatePool(ctx, api.CreatePoolRequest{Name: "p"}); return err },
-		"update pool p1":      func() error { _, err := c.UpdatePool(ctx, "p1", api.UpdatePoolRequest{}); return err },
-		"delete pool p1":      func() error { return c.DeletePool(ctx, "p1") },
-		"create task \"k\"":   func() error { _, err := c.CreateTask(ctx, api.CreateTaskRequest{Name: "k"}); return err },
-		"get log of task k1":  func() error { _, err := c.TaskLog(ctx, "k1"); return err },
-		"cancel task k1":      func() error { _, err := c.CancelTask(ctx, "k1"); return err },
-		"list workers":        func() error { _, err := c.ListWorkers(ctx, true); return err },
-		"list all workers":    func() error { _, err := c.AdminListWorkers(ctx); return err },
+		"get image i1":        func() error { _, err := c.GetImage(ctx, "i1"); return err },
+		"reload catalog":      func() error { _, err := c.ReloadCatalog(ctx); return err },
+		"add build \"b1\" to image i1": func() error {
+			_, err := c.AddBuild(ctx, "i1", api.AddBuildRequest{Version: "b1"})
+			return err
+		},
+		"list deprecations":  func() error { _, err := c.ListDeprecations(ctx); return err },
+		"list pools":         func() error { _, err := c.ListPools(ctx); return err },
+		"create pool \"p\"":  func() error { _, err := c.CreatePool(ctx, api.CreatePoolRequest{Name: "p"}); return err },
+		"update pool p1":     func() error { _, err := c.UpdatePool(ctx, "p1", api.UpdatePoolRequest{}); return err },
+		"delete pool p1":     func() error { return c.DeletePool(ctx, "p1") },
+		"create task \"k\"":  func() error { _, err := c.CreateTask(ctx, api.CreateTaskRequest{Name: "k"}); return err },
+		"get log of task k1": func() error { _, err := c.TaskLog(ctx, "k1"); return err },
+		"cancel task k1":     func() error { _, err := c.CancelTask(ctx, "k1"); return err },
+		"list workers":       func() error { _, err := c.ListWorkers(ctx, true); return err },
+		"list all workers":   func() error { _, err := c.AdminListWorkers(ctx); return err },
 	}
 	for prefix, call := range calls {
 		err := call()

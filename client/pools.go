@@ -9,16 +9,6 @@ import (
 	"github.com/dynpool/dynpool/api"
 )
 
-// ListImages returns the worker images and image aliases of the catalog
-// (GET /api/v1/images), with statuses at the server's clock.
-func (c *Client) ListImages(ctx context.Context) (*api.ImageList, error) {
-	var l api.ImageList
-	if err := c.do(ctx, http.MethodGet, "/api/v1/images", nil, &l); err != nil {
-		return nil, fmt.Errorf("list images: %w", err)
-	}
-	return &l, nil
-}
-
 // ListPools returns the caller's worker pools (GET /api/v1/pools).
 func (c *Client) ListPools(ctx context.Context) ([]api.Pool, error) {
 	var l api.PoolList

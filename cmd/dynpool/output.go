@@ -26,9 +26,14 @@ type table struct{ tw *tabwriter.Writer }
 
 // newTable starts a table on w with the given column headers.
 func newTable(w io.Writer, headers ...string) *table {
-	t := &table{tw: tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)}
+	t := newFields(w)
 	t.row(headers...)
 	return t
+}
+
+// newFields starts a table without headers on w, for "KEY: value" lines.
+func newFields(w io.Writer) *table {
+	return &table{tw: tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)}
 }
 
 // row adds one row; an empty cell prints as "-".

@@ -154,6 +154,10 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"pools", "create", "linux"}, `required flag(s) "image" not set`},
 		{[]string{"pools", "edit", "p1"}, "nothing to change"},
 		{[]string{"tenants", "edit", "t1"}, "nothing to change"},
+		{[]string{"images", "show"}, "accepts 1 arg(s), received 0"},
+		{[]string{"images", "add-build", "i1", "--released", "2026-11-28"}, `required flag(s) "version" not set`},
+		{[]string{"images", "add-build", "i1", "--version", "b1", "--released", "2026-11-28", "--artifact", "docker"},
+			`invalid --artifact "docker": want PROVIDER=REF`},
 		{[]string{"run"}, "give exactly one of --script, --file or -- COMMAND"},
 		{[]string{"run", "--script", "x", "--", "echo"}, "give exactly one of"},
 		{[]string{"run", "--file", "/does/not/exist"}, "read script: "},
@@ -177,7 +181,9 @@ func TestEveryCommandReportsServerErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{"tenants", "create", "acme"}, {"tenants", "list"}, {"tenants", "edit", "t1", "--max-workers", "2"},
 		{"pools", "list"}, {"pools", "create", "x", "--image", "i"}, {"pools", "edit", "p1", "--name", "y"},
-		{"pools", "delete", "p1"}, {"images", "list"}, {"workers", "list"},
+		{"pools", "delete", "p1"}, {"images", "list"}, {"images", "show", "i1"}, {"images", "reload"},
+		{"images", "add-build", "i1", "--version", "b1", "--released", "2026-11-28"}, {"images", "deprecations"},
+		{"workers", "list"},
 		{"tasks", "show", "k9"}, {"tasks", "log", "k9"}, {"tasks", "log", "--follow", "k9"}, {"tasks", "cancel", "k9"},
 	} {
 		code, out, errOut := runCLI(t.Context(), nil, append([]string{"--server", f.url}, args...)...)

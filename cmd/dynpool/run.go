@@ -33,14 +33,19 @@ const cancelTimeout = 10 * time.Second
 // follow its log.
 func newRunCmd(a *app) *cobra.Command {
 	var name, pool, syntax, script, file string
+	var requires []string
 	cmd := &cobra.Command{
-		Use:   "run [--pool POOL] [--syntax bash|sh|python|pwsh] (--script SCRIPT | --file FILE | -- COMMAND...)",
+		Use:   "run [--pool POOL] [--syntax bash|sh|python|pwsh] [--require TOOL[OP VERSION] ...] (--script SCRIPT | --file FILE | -- COMMAND...)",
 		Short: "Run a script on a worker and follow its log",
 		Long: "Run creates a task with one step, prints its log as it comes and exits\n" +
 			"with 0 on success, the failed step's exit code (1 to 125, else 1) on\n" +
 			"failure and 130 when canceled. Ctrl-C cancels the task. --file - reads\n" +
 			"the script from standard input. With -o json the log goes to standard\n" +
-			"error as text and standard output gets the finished task as JSON.",
+			"error as text and standard output gets the finished task as JSON.\n" +
+			"--require names a tool the pool's image must provide, optionally with\n" +
+			"a version: --require docker --require kubectl=1.22.6 --require 'helm>=3'\n" +
+			"(also >, <= and <). When the pool's image lacks one, the step fails\n" +
+			"before a worker is acquired; a malformed one is refused at once.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			src, err := scriptSource(cmd.InOrStdin(), cmd.Flags().Changed("script"), script, file, args)
 			if err != nil {
@@ -48,7 +53,7 @@ func newRunCmd(a *app) *cobra.Command {
 			}
 			req := api.CreateTaskRequest{
 				Name:  name,
-				Steps: []api.StepRequest{{Name: name, Pool: pool, Syntax: syntax, Script: src}},
+				Steps: []api.StepRequest{{Name: name, Pool: pool, Syntax: syntax, Script: src, Requires: requires}},
 			}
 			c := a.client()
 			t, err := c.CreateTask(cmd.Context(), req)
@@ -65,6 +70,7 @@ func newRunCmd(a *app) *cobra.Command {
 	f.StringVar(&syntax, "syntax", api.SyntaxBash, "script syntax: bash, sh, python or pwsh")
 	f.StringVar(&script, "script", "", "the script text")
 	f.StringVar(&file, "file", "", "read the script from this file (- for standard input)")
+	f.StringArrayVar(&requires, "require", nil, `tool the image must provide, e.g. "docker", "kubectl=1.22.6", "helm>=3"; repeatable`)
 	return cmd
 }
 

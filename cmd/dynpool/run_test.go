@@ -95,6 +95,8 @@ func TestRunSendsScript(t *testing.T) {
 			api.StepRequest{Name: "greet", Syntax: "bash", Script: "echo hi"}},
 		{"script", []string{"--script", "exit 0"},
 			api.StepRequest{Name: "run", Syntax: "bash", Script: "exit 0"}},
+		{"requires", []string{"--require", "kubectl=1.22.6", "--require", "helm>=3", "--require", "docker", "--script", "helm version"},
+			api.StepRequest{Name: "run", Syntax: "bash", Script: "helm version", Requires: []string{"kubectl=1.22.6", "helm>=3", "docker"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
