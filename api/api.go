@@ -174,8 +174,13 @@ type Pool struct {
 	IsDefault     bool   `json:"is_default"`
 	// Deprecated is true when ResolvedImage is deprecated and Image is not
 	// an alias.
-	Deprecated bool     `json:"deprecated"`
-	Warnings   []string `json:"warnings"`
+	Deprecated bool `json:"deprecated"`
+	// ImageStatus is what steps on the pool meet today: one of the
+	// ImageStatus* values ("active" for an alias whose target is
+	// deprecated, since the alias moves on by itself), or "" when the
+	// image does not resolve.
+	ImageStatus string   `json:"image_status"`
+	Warnings    []string `json:"warnings"`
 }
 
 // PoolList is the body of GET /api/v1/pools.

@@ -114,8 +114,13 @@ func printPools(cmd *cobra.Command, a *app, v any, ps []api.Pool) error {
 	tb := newTable(w, "ID", "NAME", "TYPE", "IMAGE", "RESOLVED", "DEFAULT", "STATUS")
 	for _, p := range ps {
 		status := "ok"
-		if p.Deprecated {
+		switch {
+		case p.Deprecated:
 			status = "Deprecated"
+		case p.ImageStatus == api.ImageStatusDecommissioned:
+			status = "Decommissioned"
+		case p.ImageStatus == api.ImageStatusPreview:
+			status = "Preview"
 		}
 		tb.row(p.ID, p.Name, p.Type, p.Image, p.ResolvedImage, yesNo(p.IsDefault), status)
 	}

@@ -10,9 +10,11 @@ import (
 )
 
 const poolsJSON = `{"pools":[
- {"id":"p1","name":"linux","type":"dynamic","image":"ubuntu-default","resolved_image":"ubuntu-22.04","is_default":true,"deprecated":false,"warnings":[]},
- {"id":"p2","name":"old","type":"dynamic","image":"ubuntu-18.04","resolved_image":"ubuntu-18.04","is_default":false,"deprecated":true,
-  "warnings":["image ubuntu-18.04 is deprecated and is decommissioned on 2026-10-13; change the pool to ubuntu-default"]}]}`
+ {"id":"p1","name":"linux","type":"dynamic","image":"ubuntu-default","resolved_image":"ubuntu-22.04","is_default":true,"deprecated":false,"image_status":"active","warnings":[]},
+ {"id":"p2","name":"old","type":"dynamic","image":"ubuntu-18.04","resolved_image":"ubuntu-18.04","is_default":false,"deprecated":true,"image_status":"deprecated",
+  "warnings":["image ubuntu-18.04 is deprecated and is decommissioned on 2026-10-13; change the pool to ubuntu-default"]},
+ {"id":"p3","name":"gone","type":"dynamic","image":"ubuntu-16.04","resolved_image":"ubuntu-16.04","is_default":false,"deprecated":false,"image_status":"decommissioned","warnings":[]},
+ {"id":"p4","name":"next","type":"dynamic","image":"ubuntu-24.04","resolved_image":"ubuntu-24.04","is_default":false,"deprecated":false,"image_status":"preview","warnings":[]}]}`
 
 func TestPoolsListTable(t *testing.T) {
 	t.Parallel()
@@ -24,6 +26,8 @@ func TestPoolsListTable(t *testing.T) {
 	want := `ID  NAME   TYPE     IMAGE           RESOLVED      DEFAULT  STATUS
 p1  linux  dynamic  ubuntu-default  ubuntu-22.04  yes      ok
 p2  old    dynamic  ubuntu-18.04    ubuntu-18.04  no       Deprecated
+p3  gone   dynamic  ubuntu-16.04    ubuntu-16.04  no       Decommissioned
+p4  next   dynamic  ubuntu-24.04    ubuntu-24.04  no       Preview
 warning: pool old: image ubuntu-18.04 is deprecated and is decommissioned on 2026-10-13; change the pool to ubuntu-default
 `
 	if out != want {
@@ -42,7 +46,7 @@ func TestPoolsListJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &ps); err != nil {
 		t.Fatalf("stdout is not a JSON pool array: %v\n%s", err, out)
 	}
-	if len(ps) != 2 || !ps[1].Deprecated || len(ps[1].Warnings) != 1 {
+	if len(ps) != 4 || !ps[1].Deprecated || len(ps[1].Warnings) != 1 {
 		t.Errorf("pools = %+v", ps)
 	}
 	if !strings.Contains(out, "\n  {") {

@@ -87,7 +87,10 @@ func TestImageLifecycleEndToEnd(t *testing.T) {
 		!strings.Contains(pinned.Warnings[0], "2027-01-15") || !strings.Contains(pinned.Warnings[0], "edit the pool to use Ubuntu Server 22.04") {
 		t.Errorf("pinned pool = %+v, want deprecated with a warning naming the end of life and the fix", pinned)
 	}
-	if def := byName["Default"]; def.Deprecated || len(def.Warnings) != 0 || def.ResolvedImage != "ubuntu-18.04" {
+	if legacy := byName["Legacy"]; legacy.ImageStatus != api.ImageStatusDecommissioned {
+		t.Errorf("pool on the decommissioned image = %+v, want its image status decommissioned", legacy)
+	}
+	if def := byName["Default"]; def.Deprecated || len(def.Warnings) != 0 || def.ResolvedImage != "ubuntu-18.04" || def.ImageStatus != api.ImageStatusActive {
 		t.Errorf("alias pool = %+v, want ubuntu-18.04 without deprecation or warning", def)
 	}
 	if pre := byName["Preview"]; len(pre.Warnings) != 1 || !strings.Contains(pre.Warnings[0], "may contain bugs") {

@@ -169,6 +169,10 @@ func (s *Server) poolAPI(p *store.Pool) api.Pool {
 	if res != nil && res.Image != nil {
 		out.ResolvedImage = res.Image.ID
 		out.Deprecated = res.Alias == nil && res.Status == api.ImageStatusDeprecated
+		out.ImageStatus = res.Status
+		if res.Alias != nil && res.Status == api.ImageStatusDeprecated {
+			out.ImageStatus = api.ImageStatusActive
+		}
 		out.Warnings = append(out.Warnings, res.Warnings()...)
 		if derr := res.Decommissioned(p.Name); derr != nil {
 			out.Warnings = append(out.Warnings, derr.Error())
