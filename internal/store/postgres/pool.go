@@ -1,0 +1,127 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/dynpool/dynpool/internal/store"
+)
+
+const poolColumns = `id, tenant_id, name, type, image, is_default, created_at`
+
+func scanPool(row pgx.Row) (*store.Pool, error) {
+	var p store.Pool
+	if err := row.Scan(&p.ID, &p.TenantID, &p.Name, &p.Type, &p.Image, &p.IsDefault, &p.CreatedAt); err != nil {
+		return nil, err
+	}
+	p.CreatedAt = utc(p.CreatedAt)
+	return &p, nil
+}
+
+// lockTenant locks the row of tenantID until tx ends, so that changes of
+// the tenant's default pool happen one at a time; ErrNotFound when the
+// tenant does not exist. FOR NO KEY UPDATE leaves inserts that reference
+// the tenant (they take KEY SHARE) unblocked.
+func lockTenant(ctx context.Context, tx pgx.Tx, tenantID string) error {
+	var one int
+	return tx.QueryRow(ctx, `SELECT 1 FROM tenants WHERE id = $1 FOR NO KEY UPDATE`, tenantID).Scan(&one)
+}
+
+// PoolCreate inserts p. ErrConflict when the tenant already has a pool of
+// that name (or the id is taken); ErrNotFound when the tenant does not
+// exist. If p.IsDefault, the tenant's other pools lose the flag in the same
+// transaction.
+func (s *Store) PoolCreate(ctx context.Context, p *store.Pool) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if p.IsDefault {
+			if err := lockTenant(ctx, tx, p.TenantID); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `UPDATE pools SET is_default = false WHERE tenant_id = $1 AND is_default`, p.TenantID); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO pools (`+poolColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			p.ID, p.TenantID, p.Name, p.Type, p.Image, p.IsDefault, p.CreatedAt)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("create pool %s: %w", p.Name, mapErr(err))
+	}
+	return nil
+}
+
+// PoolGet returns the tenant's pool whose id is idOrName, or else whose name
+// is idOrName; ErrNotFound when neither matches within the tenant.
+func (s *Store) PoolGet(ctx context.Context, tenantID, idOrName string) (*store.Pool, error) {
+	p, err := scanPool(s.pool.QueryRow(ctx, `SELECT `+poolColumns+` FROM pools
+		WHERE tenant_id = $1 AND (id = $2 OR name = $2)
+		ORDER BY id = $2 DESC LIMIT 1`, tenantID, idOrName))
+	if err != nil {
+		return nil, fmt.Errorf("get pool %s: %w", idOrName, mapErr(err))
+	}
+	return p, nil
+}
+
+// PoolGetDefault returns the tenant's default pool; ErrNotFound when it has
+// none.
+func (s *Store) PoolGetDefault(ctx context.Context, tenantID string) (*store.Pool, error) {
+	p, err := scanPool(s.pool.QueryRow(ctx,
+		`SELECT `+poolColumns+` FROM pools WHERE tenant_id = $1 AND is_default LIMIT 1`, tenantID))
+	if err != nil {
+		return nil, fmt.Errorf("get default pool of tenant %s: %w", tenantID, mapErr(err))
+	}
+	return p, nil
+}
+
+// PoolList returns the tenant's pools, oldest first.
+func (s *Store) PoolList(ctx context.Context, tenantID string) ([]*store.Pool, error) {
+	rows, err := s.pool.Query(ctx,
+		`SELECT `+poolColumns+` FROM pools WHERE tenant_id = $1 ORDER BY created_at, id`, tenantID)
+	out, err := collect(rows, err, scanPool)
+	if err != nil {
+		return nil, fmt.Errorf("list pools: %w", err)
+	}
+	return out, nil
+}
+
+// PoolUpdate writes Name, Image and IsDefault of p (by TenantID and ID),
+// clearing the flag on the tenant's other pools when p.IsDefault.
+// ErrNotFound for an unknown pool, ErrConflict on a duplicate name.
+func (s *Store) PoolUpdate(ctx context.Context, p *store.Pool) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if p.IsDefault {
+			if err := lockTenant(ctx, tx, p.TenantID); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `UPDATE pools SET is_default = false WHERE tenant_id = $1 AND id <> $2 AND is_default`,
+				p.TenantID, p.ID); err != nil {
+				return err
+			}
+		}
+		tag, err := tx.Exec(ctx, `UPDATE pools SET name = $1, image = $2, is_default = $3 WHERE tenant_id = $4 AND id = $5`,
+			p.Name, p.Image, p.IsDefault, p.TenantID, p.ID)
+		if err != nil {
+			return err
+		}
+		return checkAffected(tag)
+	})
+	if err != nil {
+		return fmt.Errorf("update pool %s: %w", p.ID, mapErr(err))
+	}
+	return nil
+}
+
+// PoolDelete removes the tenant's pool id; ErrNotFound when there is none.
+func (s *Store) PoolDelete(ctx context.Context, tenantID, id string) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM pools WHERE tenant_id = $1 AND id = $2`, tenantID, id)
+	if err == nil {
+		err = checkAffected(tag)
+	}
+	if err != nil {
+		return fmt.Errorf("delete pool %s: %w", id, mapErr(err))
+	}
+	return nil
+}
