@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -21,7 +20,6 @@ func newServerCmd() *cobra.Command {
 	var (
 		cfg         server.Config
 		catalogFile string
-		databaseURL string
 		logLevel    string
 	)
 	cmd := &cobra.Command{
@@ -35,9 +33,6 @@ file (a broken one is refused and the old catalog stays). SIGINT or SIGTERM
 stops the server gracefully: workers and leases stay for the next start.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if databaseURL != "" {
-				return errors.New("--database-url: the Postgres store is not available yet; use --data for the embedded SQLite store")
-			}
 			logger, err := newLogger(logLevel)
 			if err != nil {
 				return err
@@ -67,7 +62,7 @@ stops the server gracefully: workers and leases stay for the next start.`,
 	f := cmd.Flags()
 	f.StringVar(&cfg.Listen, "listen", server.DefaultListen, "TCP address to serve the API on")
 	f.StringVar(&cfg.DataDir, "data", "dynpool-data", "data directory (SQLite database, admin token, worker directories)")
-	f.StringVar(&databaseURL, "database-url", "", "postgres:// URL of a shared database (not available yet)")
+	f.StringVar(&cfg.DatabaseURL, "database-url", "", "postgres:// URL of the database to keep state in instead of SQLite (one server per database for now)")
 	f.StringVar(&cfg.Provider, "provider", "process", "provider that makes workers (process)")
 	f.StringVar(&catalogFile, "catalog", "", "catalog YAML file replacing the built-in catalog")
 	f.DurationVar(&cfg.IdleTimeout, "idle-timeout", fleet.DefaultIdleTimeout, "destroy a worker idle this long (tenants may override)")

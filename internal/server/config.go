@@ -26,6 +26,9 @@ type Config struct {
 	// DataDir holds the SQLite database, the installation id, the
 	// generated admin token and the process provider's worker directories.
 	DataDir string
+	// DatabaseURL, when set, is a postgres:// URL whose database holds the
+	// state instead of SQLite. One server per database for now.
+	DatabaseURL string
 	// Provider names the provider workers are made with; only "process"
 	// exists so far.
 	Provider string

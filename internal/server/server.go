@@ -22,6 +22,7 @@ import (
 	"github.com/dynpool/dynpool/internal/id"
 	"github.com/dynpool/dynpool/internal/provider/process"
 	"github.com/dynpool/dynpool/internal/store"
+	"github.com/dynpool/dynpool/internal/store/postgres"
 	"github.com/dynpool/dynpool/internal/store/sqlite"
 	"github.com/dynpool/dynpool/internal/task"
 )
@@ -30,6 +31,7 @@ import (
 type Server struct {
 	cfg        Config
 	store      store.Store
+	closeStore func() // releases the store's claim and closes it
 	catalog    atomic.Pointer[catalog.Catalog]
 	fleet      *fleet.Fleet
 	runner     *task.Runner
@@ -57,23 +59,50 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "dynpool.db"))
+	st, release, err := openStore(ctx, &cfg)
 	if err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
+		return nil, err
+	}
+	closeStore := func() {
+		release()
+		st.Close()
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		st.Close()
+		closeStore()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	s := &Server{cfg: cfg, store: st, listener: ln, url: "http://" + ln.Addr().String(), adminToken: adminToken}
+	s := &Server{cfg: cfg, store: st, closeStore: closeStore, listener: ln, url: "http://" + ln.Addr().String(), adminToken: adminToken}
 	s.catalog.Store(cfg.Catalog)
 	if err := s.wire(installation); err != nil {
 		ln.Close()
-		st.Close()
+		closeStore()
 		return nil, err
 	}
 	return s, nil
+}
+
+// openStore opens the Postgres database of cfg.DatabaseURL, claimed for
+// this server alone, or else the SQLite file in cfg.DataDir. release
+// gives up the claim.
+func openStore(ctx context.Context, cfg *Config) (st store.Store, release func(), err error) {
+	if cfg.DatabaseURL == "" {
+		st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "dynpool.db"))
+		if err != nil {
+			return nil, nil, fmt.Errorf("open store: %w", err)
+		}
+		return st, func() {}, nil
+	}
+	pg, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open store: %w", err)
+	}
+	release, err = pg.Claim(ctx)
+	if err != nil {
+		pg.Close()
+		return nil, nil, err
+	}
+	return pg, release, nil
 }
 
 func (s *Server) wire(installation string) error {
@@ -105,7 +134,7 @@ func (s *Server) AdminToken() string { return s.adminToken }
 // left) and serves until ctx ends, then shuts down gracefully: requests
 // in flight finish, workers and leases stay for the next start.
 func (s *Server) Run(ctx context.Context) error {
-	defer s.store.Close()
+	defer s.closeStore()
 	if err := s.fleet.Start(ctx); err != nil {
 		return err
 	}

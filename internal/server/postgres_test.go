@@ -1,0 +1,68 @@
+package server_test
+
+import (
+	"errors"
+	"net/url"
+	"os"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/dynpool/dynpool/api"
+	"github.com/dynpool/dynpool/internal/id"
+	"github.com/dynpool/dynpool/internal/server"
+	"github.com/dynpool/dynpool/internal/store/postgres"
+)
+
+// postgresURL returns a URL of a fresh schema on the server named by
+// DYNPOOL_TEST_POSTGRES_URL, dropped when the test ends, or skips.
+func postgresURL(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("DYNPOOL_TEST_POSTGRES_URL")
+	if base == "" {
+		t.Skip("DYNPOOL_TEST_POSTGRES_URL is not set; start PostgreSQL with `bash .ci/postgres.sh` and export the line it prints")
+	}
+	conn, err := pgx.Connect(t.Context(), base)
+	if err != nil {
+		t.Fatalf("connect to %s: %v", base, err)
+	}
+	defer conn.Close(t.Context())
+	schema := "server_" + id.New("t")[2:]
+	if _, err := conn.Exec(t.Context(), `CREATE SCHEMA `+schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		c, err := pgx.Connect(t.Context(), base)
+		if err == nil {
+			_, _ = c.Exec(t.Context(), `DROP SCHEMA `+schema+` CASCADE`)
+			c.Close(t.Context())
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("parse %s: %v", base, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func TestTaskRunsOnThePostgresStore(t *testing.T) {
+	t.Parallel()
+	dbURL := postgresURL(t)
+	s := startServer(t, func(c *server.Config) { c.DatabaseURL = dbURL })
+	c := s.tenant(t, "acme")
+	task, lines := runTask(t, c,
+		api.StepRequest{Name: "build", Script: "echo built on postgres"},
+		api.StepRequest{Name: "check", Syntax: api.SyntaxPython, Script: "print(6*7)"},
+	)
+	if task.State != api.StateSuccess || !logHas(lines, api.LevelInfo, "built on postgres") || !logHas(lines, api.LevelInfo, "42") {
+		t.Fatalf("task = %s (%s); log:\n%s", task.State, task.Error, dump(lines))
+	}
+
+	_, err := server.New(t.Context(), server.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), DatabaseURL: dbURL})
+	if !errors.Is(err, postgres.ErrInUse) {
+		t.Fatalf("a second server on the same database: %v, want ErrInUse", err)
+	}
+}
