@@ -68,18 +68,27 @@ func (f *Fleet) Provider() provider.Provider { return f.provider }
 type AcquireParams struct {
 	Tenant *store.Tenant
 	PoolID string
-	// Image and Build identify the catalog image build; OS and Artifact
-	// (this provider's artifact of the build) say how to make it.
-	Image    string
-	Build    string
-	OS       string
-	Artifact string
+	// Target says which image build the step needs now. Acquire asks it
+	// again each time it looks for a worker, so a step that waits (for a
+	// limit, a retry) follows a rebuild, a pool edit or an end of life that
+	// comes meanwhile; its error ends the wait and is returned as is.
+	Target func(ctx context.Context) (*Target, error)
 	// OnCreate, if set, is called with the new worker when no idle one
 	// could be leased and one is being made.
 	OnCreate func(w *store.Worker)
 	// OnWait, if set, is called with a sentence each time the reason
 	// Acquire is waiting changes (a limit reached, a creation failed).
 	OnWait func(reason string)
+}
+
+// Target is the image build a worker must be of, and how this fleet's
+// provider makes one.
+type Target struct {
+	Image string
+	Build string
+	OS    string
+	// Artifact is the build's artifact for the fleet's provider.
+	Artifact string
 }
 
 // Acquire returns a worker leased to p.Tenant, in state busy, for one
@@ -111,8 +120,12 @@ func (f *Fleet) Acquire(ctx context.Context, p *AcquireParams) (*store.Worker, e
 	backoff := createBackoffFirst
 	for {
 		released := f.hub.Wait("released/" + p.Tenant.ID)
+		target, err := p.Target(ctx)
+		if err != nil {
+			return nil, err
+		}
 		w, err := f.store.WorkerAcquireIdle(ctx, &store.WorkerAcquireIdleParams{
-			TenantID: p.Tenant.ID, PoolID: p.PoolID, Image: p.Image, Build: p.Build, Now: f.cfg.Clock.Now(),
+			TenantID: p.Tenant.ID, PoolID: p.PoolID, Image: target.Image, Build: target.Build, Now: f.cfg.Clock.Now(),
 		})
 		if err == nil {
 			return w, nil
@@ -120,7 +133,7 @@ func (f *Fleet) Acquire(ctx context.Context, p *AcquireParams) (*store.Worker, e
 		if !errors.Is(err, store.ErrNotFound) {
 			return nil, fmt.Errorf("lease idle worker: %w", err)
 		}
-		w, err = f.create(ctx, p)
+		w, err = f.create(ctx, p, target)
 		if errors.Is(err, ErrLimitReached) {
 			if err := wait(released, 0, err); err != nil {
 				return nil, err
@@ -171,13 +184,13 @@ func (f *Fleet) checkLimit(ctx context.Context, tenant *store.Tenant) error {
 // create writes the worker row, then starts its machine (invariant 3: the
 // row is durable before the provider acts, so a crash leaves no resource
 // the store does not know).
-func (f *Fleet) create(ctx context.Context, p *AcquireParams) (*store.Worker, error) {
-	w, token, err := f.record(ctx, p)
+func (f *Fleet) create(ctx context.Context, p *AcquireParams, target *Target) (*store.Worker, error) {
+	w, token, err := f.record(ctx, p, target)
 	if err != nil {
 		return nil, err
 	}
 	res, err := f.provider.Create(ctx, &provider.CreateParams{
-		WorkerID: w.ID, TenantID: w.TenantID, OS: p.OS, Artifact: p.Artifact,
+		WorkerID: w.ID, TenantID: w.TenantID, OS: target.OS, Artifact: target.Artifact,
 		ServerURL: f.cfg.ServerURL, RegistrationToken: token,
 		Labels: map[string]string{
 			provider.LabelInstallation: f.cfg.Installation,
@@ -206,7 +219,7 @@ func (f *Fleet) create(ctx context.Context, p *AcquireParams) (*store.Worker, er
 // record writes the row of a new worker of p.Tenant, provisioning, with a
 // hashed one-time registration token (returned), unless the tenant holds
 // its maximum of live workers (ErrLimitReached).
-func (f *Fleet) record(ctx context.Context, p *AcquireParams) (*store.Worker, string, error) {
+func (f *Fleet) record(ctx context.Context, p *AcquireParams, target *Target) (*store.Worker, string, error) {
 	f.createMu.Lock()
 	defer f.createMu.Unlock()
 	if err := f.checkLimit(ctx, p.Tenant); err != nil {
@@ -217,7 +230,7 @@ func (f *Fleet) record(ctx context.Context, p *AcquireParams) (*store.Worker, st
 	registerBy := now.Add(f.cfg.RegistrationTimeout)
 	w := &store.Worker{
 		ID: id.New("w"), TenantID: p.Tenant.ID, PoolID: p.PoolID,
-		Image: p.Image, Build: p.Build, Provider: f.provider.Name(),
+		Image: target.Image, Build: target.Build, Provider: f.provider.Name(),
 		State: api.WorkerProvisioning, RegistrationHash: id.Hash(token),
 		CreatedAt: now, LeasedAt: &now, DestroyAt: &registerBy,
 	}

@@ -73,7 +73,8 @@ func (h *harness) tenant(name string) *store.Tenant {
 }
 
 func params(t *store.Tenant, build string) *fleet.AcquireParams {
-	return &fleet.AcquireParams{Tenant: t, PoolID: "p-1", Image: "ubuntu-22.04", Build: build, OS: "linux"}
+	target := &fleet.Target{Image: "ubuntu-22.04", Build: build, OS: "linux"}
+	return &fleet.AcquireParams{Tenant: t, PoolID: "p-1", Target: func(context.Context) (*fleet.Target, error) { return target, nil }}
 }
 
 // acquire runs Acquire while playing the agent: every worker the provider
@@ -540,5 +541,58 @@ func TestRecycleDestroysRetiredIdleWorkersAndReleaseRetiresBusyOnes(t *testing.T
 	}
 	if got := h.worker(busy.ID); got.State != api.WorkerDestroyed || got.DestroyReason != api.DestroyImageRebuilt {
 		t.Fatalf("retired worker after its step = %s (%s), want destroyed (image-rebuilt)", got.State, got.DestroyReason)
+	}
+}
+
+func TestWaitingAcquireFollowsTheTargetOfTheMoment(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	acme := h.tenant("acme")
+	acme.MaxWorkers = 1
+	if err := h.store.TenantUpdate(t.Context(), acme); err != nil {
+		t.Fatalf("limit tenant: %v", err)
+	}
+	held := h.acquire(params(acme, "1"))
+	var mu sync.Mutex
+	build, gone := "1", error(nil)
+	waits := make(chan string, 10)
+	p := &fleet.AcquireParams{Tenant: acme, PoolID: "p-1", OnWait: func(r string) { waits <- r },
+		Target: func(context.Context) (*fleet.Target, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			return &fleet.Target{Image: "ubuntu-22.04", Build: build, OS: "linux"}, gone
+		}}
+	type result struct {
+		w   *store.Worker
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		w, err := h.fleet.Acquire(t.Context(), p)
+		done <- result{w, err}
+	}()
+	<-waits // at the limit
+	mu.Lock()
+	build = "2" // a rebuild came out while the step waited
+	mu.Unlock()
+	h.retired.Store(held.ID, api.DestroyImageRebuilt)
+	if err := h.fleet.Release(t.Context(), held); err != nil {
+		t.Fatalf("release: %v", err)
+	}
+	id := <-h.prov.Created
+	if _, _, err := h.fleet.Register(t.Context(), h.prov.Token(id)); err != nil {
+		t.Fatalf("register: %v", err)
+	}
+	r := <-done
+	if r.err != nil || r.w.Build != "2" {
+		t.Fatalf("acquire = %+v, %v; want a worker of build 2", r.w, r.err)
+	}
+
+	// A target that is gone (say, decommissioned) ends the wait with its error.
+	mu.Lock()
+	gone = errors.New("image decommissioned")
+	mu.Unlock()
+	if _, err := h.fleet.Acquire(t.Context(), p); err == nil || err.Error() != "image decommissioned" {
+		t.Fatalf("acquire with a gone target = %v, want its error", err)
 	}
 }

@@ -14,11 +14,12 @@ import (
 
 // Provider is the fake provider. The zero value is not ready; use New.
 type Provider struct {
-	mu        sync.Mutex
-	live      map[string]*provider.Resource
-	tokens    map[string]string // worker id → registration token
-	destroyed []string
-	createErr error
+	mu         sync.Mutex
+	live       map[string]*provider.Resource
+	tokens     map[string]string // worker id → registration token
+	destroyed  []string
+	createErr  error
+	destroyErr error
 	// Created receives the id of every worker created, in order.
 	Created chan string
 }
@@ -49,10 +50,14 @@ func (p *Provider) Create(_ context.Context, cp *provider.CreateParams) (*provid
 	return r, nil
 }
 
-// Destroy forgets the resource.
+// Destroy forgets the resource, or fails with the error set by
+// FailDestroys.
 func (p *Provider) Destroy(_ context.Context, id string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.destroyErr != nil {
+		return p.destroyErr
+	}
 	delete(p.live, id)
 	p.destroyed = append(p.destroyed, id)
 	return nil
@@ -81,6 +86,13 @@ func (p *Provider) FailCreates(err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.createErr = err
+}
+
+// FailDestroys makes every later Destroy fail with err (nil: succeed).
+func (p *Provider) FailDestroys(err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.destroyErr = err
 }
 
 // Vanish removes a resource as if its machine died on its own.
