@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"time"
 
@@ -98,7 +99,7 @@ func (s *Server) addBuild(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, conflict(errors.New("catalog changed"), "the catalog changed during the request; try again"))
 		return
 	}
-	s.setCatalog(r.Context(), next)
+	s.recycle(r.Context())
 	s.cfg.Logger.InfoContext(r.Context(), "image build added", "image", r.PathValue("id"), "build", req.Version)
 	for _, img := range next.API(s.cfg.Clock.Now()).Images {
 		if img.ID == r.PathValue("id") {
@@ -138,7 +139,7 @@ func (s *Server) listDeprecations(w http.ResponseWriter, r *http.Request) {
 			}
 			if eol := res.Image.EndOfLifeDate; !eol.IsZero() {
 				d.EndOfLifeDate = eol.Format(time.DateOnly)
-				d.DaysLeft = int(eol.Sub(now).Hours() / 24)
+				d.DaysLeft = int(math.Ceil(eol.Sub(now).Hours() / 24)) // a part day still counts
 			}
 			out.Deprecations = append(out.Deprecations, d)
 		}

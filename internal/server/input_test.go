@@ -72,6 +72,8 @@ func TestBadInputAnswers4xxWithCodeAndField(t *testing.T) {
 		{"unknown pool", "POST", "/api/v1/tasks", key, `{"steps":[{"pool":"nope","script":"echo"}]}`, 400, api.CodeInvalidArgument, "steps[0].pool", `"nope"`},
 		{"no default pool", "POST", "/api/v1/tasks", bare.APIKey, `{"steps":[{"script":"echo"}]}`, 400, api.CodeInvalidArgument, "steps[0].pool", "no default pool"},
 		{"empty script", "POST", "/api/v1/tasks", key, `{"steps":[{"script":"  "}]}`, 400, api.CodeInvalidArgument, "steps[0].script", "empty"},
+		{"NUL in a script", "POST", "/api/v1/tasks", key, `{"steps":[{"script":"echo \u0000"}]}`, 400, api.CodeInvalidArgument, "steps[0].script", "NUL"},
+		{"NUL in a pool name", "POST", "/api/v1/pools", key, `{"name":"a\u0000b","image":"ubuntu-default"}`, 400, api.CodeInvalidArgument, "name", "NUL"},
 		{"unknown syntax", "POST", "/api/v1/tasks", key, `{"steps":[{"script":"puts 1","syntax":"ruby"}]}`, 400, api.CodeInvalidArgument, "steps[0].syntax", `"ruby"`},
 		{"no steps", "POST", "/api/v1/tasks", key, `{"name":"empty"}`, 400, api.CodeInvalidArgument, "steps", "at least one step"},
 		{"execution container", "POST", "/api/v1/tasks", key, `{"steps":[{"script":"echo","container":{"image":"alpine"}}]}`, 400, api.CodeInvalidArgument, "steps[0].container", "not available"},

@@ -127,8 +127,8 @@ func TestImageLifecycleEndToEnd(t *testing.T) {
 	if err := json.Unmarshal(body, &deps); status != 200 || err != nil || len(deps.Deprecations) != 1 {
 		t.Fatalf("deprecations = %d %s, want the pinned pool", status, body)
 	}
-	if d := deps.Deprecations[0]; d.PoolName != "Pinned" || d.TenantName != "acme" || d.EndOfLifeDate != "2027-01-15" || d.DaysLeft != 46 {
-		t.Errorf("deprecation = %+v, want Pinned of acme, 46 days before 2027-01-15", d)
+	if d := deps.Deprecations[0]; d.PoolName != "Pinned" || d.TenantName != "acme" || d.EndOfLifeDate != "2027-01-15" || d.DaysLeft != 47 {
+		t.Errorf("deprecation = %+v, want Pinned of acme, 47 days (46 and a part) before 2027-01-15", d)
 	}
 }
 
@@ -273,5 +273,31 @@ func TestDecommissioningAnImageRecyclesItsIdleWorkers(t *testing.T) {
 	reload(t, s)
 	if w := workerByID(t, c, task.Steps[0].WorkerID); w.State != api.WorkerDestroyed || w.DestroyReason != api.DestroyImageDecommissioned {
 		t.Errorf("idle worker of a decommissioned image = %s (%s), want destroyed (image-decommissioned)", w.State, w.DestroyReason)
+	}
+}
+
+func TestPoolOnADecommissionedImageCanStillBeRenamed(t *testing.T) {
+	t.Parallel()
+	s, _, path := lifecycleServer(t)
+	tn, _ := s.admin.CreateTenant(t.Context(), "acme")
+	c := clientFor(s, tn.APIKey)
+	src, _ := os.ReadFile(path)
+	if err := os.WriteFile(path, []byte(strings.Replace(string(src), "end_of_life_date: 2026-06-01", "end_of_life_date: 2027-06-01", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reload(t, s)
+	legacy := s.pool(t, c, "Legacy", "ubuntu-16.04")
+	if err := os.WriteFile(path, src, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reload(t, s)
+	name := "Legacy (to move)"
+	if _, err := c.UpdatePool(t.Context(), legacy.ID, api.UpdatePoolRequest{Name: &name}); err != nil {
+		t.Fatalf("rename a pool on a decommissioned image: %v, want it allowed", err)
+	}
+	image := "ubuntu-16.04"
+	other := s.pool(t, c, "Other", "ubuntu-22.04")
+	if _, err := c.UpdatePool(t.Context(), other.ID, api.UpdatePoolRequest{Image: &image}); !isStatus(err, 400) {
+		t.Fatalf("moving a pool onto a decommissioned image: %v, want 400", err)
 	}
 }

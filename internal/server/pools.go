@@ -52,7 +52,7 @@ func (s *Server) createPool(w http.ResponseWriter, r *http.Request) {
 	if p.Type == "" {
 		p.Type = api.PoolTypeDynamic
 	}
-	if err := s.checkPool(p); err != nil {
+	if err := s.checkPool(p, true); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -80,6 +80,7 @@ func (s *Server) updatePool(w http.ResponseWriter, r *http.Request) {
 	if req.Name != nil {
 		p.Name = strings.TrimSpace(*req.Name)
 	}
+	imageChanged := req.Image != nil && *req.Image != p.Image
 	if req.Image != nil {
 		p.Image = *req.Image
 	}
@@ -90,7 +91,9 @@ func (s *Server) updatePool(w http.ResponseWriter, r *http.Request) {
 		}
 		p.IsDefault = true
 	}
-	if err := s.checkPool(p); err != nil {
+	// A rename or a new default leaves the image as it was, even one that
+	// reached its end of life meanwhile.
+	if err := s.checkPool(p, imageChanged); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -137,14 +140,21 @@ func poolNameTaken(err error, name string) error {
 	return err
 }
 
-// checkPool refuses a pool that could not run a step: no name, an unknown
-// or decommissioned image, or one no configured provider can make.
-func (s *Server) checkPool(p *store.Pool) error {
+// checkPool refuses a pool that could not run a step: no name, or (when
+// checkImage) an unknown or decommissioned image, or one no configured
+// provider can make.
+func (s *Server) checkPool(p *store.Pool, checkImage bool) error {
 	if p.Name == "" || len(p.Name) > 200 {
 		return validation.Errorf("name", "a pool needs a name of 1 to 200 characters")
 	}
+	if err := validation.Text("name", p.Name); err != nil {
+		return err
+	}
 	if p.Type != api.PoolTypeDynamic {
 		return validation.Errorf("type", "pool type %q is not available; this server makes %q pools", p.Type, api.PoolTypeDynamic)
+	}
+	if !checkImage {
+		return nil
 	}
 	if p.Image == "" {
 		return validation.Errorf("image", "a dynamic pool needs an image: an image id or alias id from GET /api/v1/images")

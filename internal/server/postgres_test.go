@@ -56,8 +56,10 @@ func TestTaskRunsOnThePostgresStore(t *testing.T) {
 	task, lines := runTask(t, c,
 		api.StepRequest{Name: "build", Script: "echo built on postgres"},
 		api.StepRequest{Name: "check", Syntax: api.SyntaxPython, Script: "print(6*7)"},
+		api.StepRequest{Name: "binary", Script: `printf 'nul\0byte\n'`},
 	)
-	if task.State != api.StateSuccess || !logHas(lines, api.LevelInfo, "built on postgres") || !logHas(lines, api.LevelInfo, "42") {
+	if task.State != api.StateSuccess || !logHas(lines, api.LevelInfo, "built on postgres") || !logHas(lines, api.LevelInfo, "42") ||
+		!logHas(lines, api.LevelInfo, "nul\uFFFDbyte") {
 		t.Fatalf("task = %s (%s); log:\n%s", task.State, task.Error, dump(lines))
 	}
 

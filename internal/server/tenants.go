@@ -23,6 +23,10 @@ func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, validation.Errorf("name", "a tenant needs a name of 1 to 200 characters"))
 		return
 	}
+	if err := validation.Text("name", name); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	key := id.Secret("dpk")
 	t := &store.Tenant{ID: id.New("t"), Name: name, APIKeyHash: id.Hash(key), CreatedAt: s.cfg.Clock.Now()}
 	if err := s.store.TenantCreate(r.Context(), t); err != nil {

@@ -94,14 +94,16 @@ func (r *Runner) awaitCanceled(ctx context.Context, s *store.Step, w *store.Work
 		}
 		if terminal(cur.State) {
 			*s = *cur
-			return false, r.release(ctx, w)
+			r.release(ctx, w)
+			return false, nil
 		}
 		if cur.DispatchedAt == nil {
 			// Take the hand-over ourselves, so no agent starts the script
 			// after the worker is released.
 			err := r.store.StepDispatch(ctx, s.ID, r.cfg.Clock.Now())
 			if err == nil {
-				return false, r.release(ctx, w)
+				r.release(ctx, w)
+				return false, nil
 			}
 			if !errors.Is(err, store.ErrConflict) {
 				return false, fmt.Errorf("hold back step %s: %w", s.ID, err)

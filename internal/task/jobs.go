@@ -111,7 +111,7 @@ func (r *Runner) AppendOutput(ctx context.Context, w *store.Worker, jobID string
 		if l.Stream == api.StreamStderr {
 			level = api.LevelWarning
 		}
-		out = append(out, store.LogLine{Time: l.Time.UTC(), Level: level, Step: s.Name, Message: l.Message})
+		out = append(out, store.LogLine{Time: l.Time.UTC(), Level: level, Step: s.Name, Message: printable(l.Message)})
 	}
 	if len(out) > 0 {
 		if err := r.store.LogAppend(ctx, t.ID, out); err != nil {

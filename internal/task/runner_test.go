@@ -1,10 +1,12 @@
 package task_test
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,13 +25,14 @@ import (
 // fake provider; the test plays the agent through the runner's job calls,
 // so it can lose answers and kill workers at chosen moments.
 type harness struct {
-	t      *testing.T
-	clock  *clockwork.FakeClock
-	store  store.Store
-	prov   *fake.Provider
-	fleet  *fleet.Fleet
-	runner *task.Runner
-	tenant *store.Tenant
+	t       *testing.T
+	catalog atomic.Pointer[catalog.Catalog]
+	clock   *clockwork.FakeClock
+	store   store.Store
+	prov    *fake.Provider
+	fleet   *fleet.Fleet
+	runner  *task.Runner
+	tenant  *store.Tenant
 }
 
 func newHarness(t *testing.T) *harness {
@@ -39,16 +42,26 @@ func newHarness(t *testing.T) *harness {
 		t.Fatalf("open store: %v", err)
 	}
 	h := &harness{t: t, clock: clockwork.NewFakeClockAt(time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)), store: st, prov: fake.New()}
+	h.catalog.Store(catalog.Builtin())
 	logger := slog.New(slog.DiscardHandler)
 	h.fleet, err = fleet.New(fleet.Config{
 		Installation: "inst-test", ServerURL: "http://127.0.0.1:1",
 		OnLost: func(w *store.Worker, reason string) { h.runner.WorkerLost(w, reason) },
-		Clock:  h.clock, Logger: logger,
+		// As the server does: a worker of a build the pool no longer
+		// resolves to takes no new step.
+		Retire: func(_ context.Context, w *store.Worker) (string, error) {
+			res, err := h.catalog.Load().Resolve("ubuntu-default", h.clock.Now())
+			if err != nil || res.Build.Version != w.Build {
+				return api.DestroyImageRebuilt, nil
+			}
+			return "", nil
+		},
+		Clock: h.clock, Logger: logger,
 	}, st, h.prov)
 	if err != nil {
 		t.Fatalf("new fleet: %v", err)
 	}
-	h.runner = task.New(task.Config{Catalog: catalog.Builtin, Clock: h.clock, Logger: logger}, st, h.fleet)
+	h.runner = task.New(task.Config{Catalog: h.catalog.Load, Clock: h.clock, Logger: logger}, st, h.fleet)
 	h.tenant = &store.Tenant{ID: "t-acme", Name: "acme", APIKeyHash: "hash", CreatedAt: h.clock.Now()}
 	if err := st.TenantCreate(t.Context(), h.tenant); err != nil {
 		t.Fatalf("create tenant: %v", err)
@@ -268,7 +281,14 @@ func TestStartReleasesAWorkerNoStepHolds(t *testing.T) {
 	// A worker leased just before a crash, before its step recorded it.
 	errc := make(chan error, 1)
 	go func() {
-		_, err := h.fleet.Acquire(t.Context(), &fleet.AcquireParams{Tenant: h.tenant, PoolID: "p-linux", Image: "ubuntu-18.04", Build: "x", OS: "linux"})
+		res, err := h.catalog.Load().Resolve("ubuntu-default", h.clock.Now())
+		if err != nil {
+			errc <- err
+			return
+		}
+		target := &fleet.Target{Image: res.Image.ID, Build: res.Build.Version, OS: "linux"}
+		_, err = h.fleet.Acquire(t.Context(), &fleet.AcquireParams{Tenant: h.tenant, PoolID: "p-linux",
+			Target: func(context.Context) (*fleet.Target, error) { return target, nil }})
 		errc <- err
 	}()
 	w := h.register()
@@ -285,5 +305,64 @@ func TestStartReleasesAWorkerNoStepHolds(t *testing.T) {
 	defer restarted.Stop()
 	if got := h.workerState(w.ID); got != api.WorkerIdle {
 		t.Fatalf("after start the worker is %s, want idle", got)
+	}
+}
+
+func TestTaskFinishesWhenItsWorkerCannotBeDestroyedAfterTheStep(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	tk := h.submit("echo hi")
+	w := h.register()
+	h.waitTask(tk.ID, "the step to lease the worker", leased(w))
+	job := h.job(w)
+	// The step outlives the worker's max lifetime, so release destroys the
+	// worker, and the provider fails to.
+	h.clock.Advance(fleet.DefaultMaxLifetime)
+	h.prov.FailDestroys(errors.New("machine api down"))
+	if err := h.runner.Complete(t.Context(), w, job.ID, &api.CompleteRequest{ExitCode: 0}); err != nil {
+		t.Fatalf("complete: %v", err)
+	}
+	if got := h.waitTask(tk.ID, "the task to finish", finished); got.State != api.StateSuccess {
+		t.Fatalf("task = %s, want success: the step ended well", got.State)
+	}
+	if got := h.workerState(w.ID); got != api.WorkerDestroying {
+		t.Fatalf("worker = %s, want destroying, for the reaper to finish", got)
+	}
+}
+
+func TestStepWaitingForAWorkerGetsTheBuildReleasedMeanwhile(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.tenant.MaxWorkers = 1
+	if err := h.store.TenantUpdate(t.Context(), h.tenant); err != nil {
+		t.Fatalf("limit tenant: %v", err)
+	}
+	first := h.submit("echo first")
+	w1 := h.register()
+	h.waitTask(first.ID, "the first step to lease the only worker", leased(w1))
+	job := h.job(w1)
+	second := h.submit("echo second")
+	h.waitTask(second.ID, "the second step to wait", func(tk *store.Task) bool {
+		return strings.Contains(logOf(t, h.store, tk.ID), "worker limit reached")
+	})
+	res, err := h.catalog.Load().Resolve("ubuntu-default", h.clock.Now())
+	if err != nil {
+		t.Fatalf("resolve: %v", err)
+	}
+	next, err := h.catalog.Load().WithBuild(res.Image.ID, &catalog.Build{
+		Version: "2026.11.29", Released: h.clock.Now(), Artifacts: res.Build.Artifacts})
+	if err != nil {
+		t.Fatalf("add build: %v", err)
+	}
+	h.catalog.Store(next)
+	if err := h.runner.Complete(t.Context(), w1, job.ID, &api.CompleteRequest{ExitCode: 0}); err != nil {
+		t.Fatalf("complete: %v", err)
+	}
+	w2 := h.register()
+	if w2.Build != "2026.11.29" {
+		t.Fatalf("the waiting step's new worker has build %s, want the one released while it waited", w2.Build)
+	}
+	if got := h.workerState(w1.ID); got != api.WorkerDestroyed {
+		t.Fatalf("worker of the old build = %s, want destroyed", got)
 	}
 }

@@ -55,31 +55,16 @@ func (r *Runner) runStep(ctx context.Context, t *store.Task, s *store.Step) (str
 // execute resolves the step's image, acquires a worker and waits for the
 // step to end on it.
 func (r *Runner) execute(ctx context.Context, t *store.Task, s *store.Step) (string, error) {
-	pool, err := r.store.PoolGet(ctx, t.TenantID, s.PoolID)
-	if errors.Is(err, store.ErrNotFound) {
-		return r.fail(ctx, s, "its pool %s was deleted after the task was queued", s.PoolID)
+	target, err := r.resolveStep(ctx, t, s)
+	var refused *cannotRun
+	if errors.As(err, &refused) {
+		return r.fail(ctx, s, "%s", refused.reason)
 	}
 	if err != nil {
-		return "", fmt.Errorf("get pool of step %s: %w", s.ID, err)
+		return "", err
 	}
+	pool, res := target.pool, target.res
 	now := r.cfg.Clock.Now()
-	res, err := r.cfg.Catalog().Resolve(pool.Image, now)
-	if err != nil {
-		return r.fail(ctx, s, "pool %q: %v", pool.Name, err)
-	}
-	if err := res.Decommissioned(pool.Name); err != nil {
-		return r.fail(ctx, s, "%v", err)
-	}
-	if err := res.Brownout(pool.Name); err != nil {
-		return r.fail(ctx, s, "%v", err)
-	}
-	if err := r.checkRequires(s, pool, res, now); err != nil {
-		return r.fail(ctx, s, "%v", err)
-	}
-	prov := r.fleet.Provider()
-	if err := prov.Supports(res.Image.OS, res.Build.Artifacts); err != nil {
-		return r.fail(ctx, s, "pool %q: %v", pool.Name, err)
-	}
 	s.State, s.StartedAt = api.StateRunning, &now
 	if err := r.store.StepUpdate(ctx, s); err != nil {
 		return "", fmt.Errorf("start step %s: %w", s.ID, err)
@@ -100,15 +85,22 @@ func (r *Runner) execute(ctx context.Context, t *store.Task, s *store.Step) (str
 	leaseTimer := r.cfg.Clock.AfterFunc(r.cfg.LeaseTimeout, func() { cancel(errLeaseTimeout) })
 	defer leaseTimer.Stop()
 	w, err := r.fleet.Acquire(actx, &fleet.AcquireParams{
-		Tenant: tenant, PoolID: pool.ID, Image: res.Image.ID, Build: res.Build.Version,
-		OS: res.Image.OS, Artifact: res.Build.Artifacts[prov.Name()],
+		Tenant: tenant, PoolID: pool.ID,
+		Target: func(ctx context.Context) (*fleet.Target, error) {
+			t, err := r.resolveStep(ctx, t, s)
+			if err != nil {
+				return nil, err
+			}
+			target = t
+			return t.fleet, nil
+		},
 		OnWait: func(reason string) {
 			r.log(ctx, t.ID, s.Name, api.LevelWarning, "Waiting for a worker: %s", reason)
 		},
 		OnCreate: func(w *store.Worker) {
 			r.provisioning.Store(s.ID, w.ID)
 			r.log(ctx, t.ID, s.Name, api.LevelInfo, "No idle worker of this tenant has %s build %s: creating worker %s with the %s provider",
-				res.Image.Name, res.Build.Version, w.ID, prov.Name())
+				target.res.Image.Name, w.Build, w.ID, r.fleet.Provider().Name())
 		},
 	})
 	r.provisioning.Delete(s.ID)
@@ -116,6 +108,8 @@ func (r *Runner) execute(ctx context.Context, t *store.Task, s *store.Step) (str
 		switch {
 		case ctx.Err() != nil:
 			return r.interrupted(ctx, t, s, nil)
+		case errors.As(err, &refused):
+			return r.fail(ctx, s, "%s", refused.reason) // something changed while it waited
 		case errors.Is(context.Cause(actx), errLeaseTimeout):
 			return r.fail(ctx, s, "leasing timeout: no worker from pool %q within %s: %v", pool.Name, r.cfg.LeaseTimeout, err)
 		default:
@@ -126,33 +120,13 @@ func (r *Runner) execute(ctx context.Context, t *store.Task, s *store.Step) (str
 	// Recorded even when the task was canceled meanwhile: the worker is
 	// busy for this step now, and only the step leads back to it.
 	if err := r.store.StepUpdate(context.WithoutCancel(ctx), s); err != nil {
-		return "", errors.Join(fmt.Errorf("record worker of step %s: %w", s.ID, err), r.release(ctx, w))
+		r.release(ctx, w)
+		return "", fmt.Errorf("record worker of step %s: %w", s.ID, err)
 	}
 	r.log(ctx, t.ID, s.Name, api.LevelInfo, "Leased worker %s (%s, build %s) in %s",
-		w.ID, res.Image.Name, w.Build, r.cfg.Clock.Since(now).Round(time.Millisecond))
+		w.ID, target.res.Image.Name, w.Build, r.cfg.Clock.Since(now).Round(time.Millisecond))
 	r.hub.Notify("job/" + w.ID)
 	return r.await(ctx, t, s, w)
-}
-
-// checkRequires returns the error naming the step's tool requirements that
-// the resolved image lacks, and the images that have them; nil if none.
-func (r *Runner) checkRequires(s *store.Step, pool *store.Pool, res *catalog.Resolution, now time.Time) error {
-	if len(s.Requires) == 0 {
-		return nil
-	}
-	reqs := make([]catalog.Requirement, 0, len(s.Requires))
-	for _, q := range s.Requires {
-		req, err := catalog.ParseRequirement(q)
-		if err != nil {
-			return fmt.Errorf("step requirement: %w", err) // checked at submit; a bug if reached
-		}
-		reqs = append(reqs, req)
-	}
-	missing := res.Image.Missing(reqs)
-	if len(missing) == 0 {
-		return nil
-	}
-	return catalog.RequirementsError(pool.Name, res.Image, missing, r.cfg.Catalog().Satisfying(reqs, now))
 }
 
 // describe says which image and build a resolution picked, e.g.
@@ -179,7 +153,8 @@ func (r *Runner) await(ctx context.Context, t *store.Task, s *store.Step, w *sto
 		}
 		if terminal(cur.State) {
 			*s = *cur
-			return s.State, r.release(ctx, w)
+			r.release(ctx, w)
+			return s.State, nil
 		}
 		gone, err := r.workerGone(ctx, w.ID)
 		if err != nil {
@@ -223,12 +198,15 @@ func (r *Runner) workerLost(ctx context.Context, t *store.Task, s *store.Step, w
 	return r.execute(ctx, t, s)
 }
 
-func (r *Runner) release(ctx context.Context, w *store.Worker) error {
+// release hands w back once its step has ended. A failure is logged, not
+// returned: the step's end is recorded and must decide the task. A worker
+// left destroying is finished by the reaper; one left busy is released at
+// the next start.
+func (r *Runner) release(ctx context.Context, w *store.Worker) {
 	err := r.fleet.Release(context.WithoutCancel(ctx), w)
-	if errors.Is(err, store.ErrConflict) {
-		return nil // lost or destroyed meanwhile: nothing to release
+	if err != nil && !errors.Is(err, store.ErrConflict) { // conflict: lost or destroyed meanwhile
+		r.cfg.Logger.ErrorContext(ctx, "release worker", "worker_id", w.ID, "error", err)
 	}
-	return err
 }
 
 // fail ends step s failed with a formatted reason and returns the state

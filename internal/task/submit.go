@@ -49,6 +49,9 @@ func (r *Runner) build(ctx context.Context, t *store.Tenant, req *api.CreateTask
 	if len(name) > MaxNameLength {
 		return nil, validation.Errorf("name", "is longer than %d characters", MaxNameLength)
 	}
+	if err := validation.Text("name", name); err != nil {
+		return nil, err
+	}
 	if len(req.Steps) == 0 {
 		return nil, validation.Errorf("steps", "a task needs at least one step")
 	}
@@ -85,6 +88,12 @@ func (r *Runner) buildStep(ctx context.Context, t *store.Tenant, i int, sr *api.
 	}
 	if len(name) > MaxNameLength {
 		return nil, validation.Errorf(field("name"), "is longer than %d characters", MaxNameLength)
+	}
+	if err := validation.Text(field("name"), name); err != nil {
+		return nil, err
+	}
+	if err := validation.Text(field("script"), sr.Script); err != nil {
+		return nil, err
 	}
 	syntax := sr.Syntax
 	if syntax == "" {

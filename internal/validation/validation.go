@@ -6,6 +6,8 @@ package validation
 import (
 	"errors"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 )
 
 // Error says which request field is wrong and why.
@@ -33,4 +35,16 @@ func As(err error) (*Error, bool) {
 	var v *Error
 	ok := errors.As(err, &v)
 	return v, ok
+}
+
+// Text checks that a request string can be stored and shown: valid UTF-8
+// without NUL bytes (PostgreSQL text cannot hold them).
+func Text(field, value string) error {
+	if !utf8.ValidString(value) {
+		return Errorf(field, "is not valid UTF-8")
+	}
+	if strings.ContainsRune(value, 0) {
+		return Errorf(field, "contains a NUL character")
+	}
+	return nil
 }
