@@ -32,6 +32,9 @@ type Server struct {
 	cfg        Config
 	store      store.Store
 	closeStore func() // releases the store's claim and closes it
+	// claimLost is closed when another server could take the database
+	// (Postgres); Run stops then. Nil for SQLite.
+	claimLost  <-chan struct{}
 	catalog    atomic.Pointer[catalog.Catalog]
 	fleet      *fleet.Fleet
 	runner     *task.Runner
@@ -59,7 +62,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, release, err := openStore(ctx, &cfg)
+	st, lost, release, err := openStore(ctx, &cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +75,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		closeStore()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	s := &Server{cfg: cfg, store: st, closeStore: closeStore, listener: ln, url: "http://" + ln.Addr().String(), adminToken: adminToken}
+	s := &Server{cfg: cfg, store: st, closeStore: closeStore, claimLost: lost, listener: ln, url: "http://" + ln.Addr().String(), adminToken: adminToken}
 	s.catalog.Store(cfg.Catalog)
 	if err := s.wire(installation); err != nil {
 		ln.Close()
@@ -83,26 +86,27 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 }
 
 // openStore opens the Postgres database of cfg.DatabaseURL, claimed for
-// this server alone, or else the SQLite file in cfg.DataDir. release
-// gives up the claim.
-func openStore(ctx context.Context, cfg *Config) (st store.Store, release func(), err error) {
+// this server alone before anything touches it, or else the SQLite file in
+// cfg.DataDir. lost is closed if the claim is lost (nil for SQLite);
+// release gives the claim up.
+func openStore(ctx context.Context, cfg *Config) (st store.Store, lost <-chan struct{}, release func(), err error) {
 	if cfg.DatabaseURL == "" {
 		st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "dynpool.db"))
 		if err != nil {
-			return nil, nil, fmt.Errorf("open store: %w", err)
+			return nil, nil, nil, fmt.Errorf("open store: %w", err)
 		}
-		return st, func() {}, nil
+		return st, nil, func() {}, nil
+	}
+	claim, err := postgres.Claim(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	pg, err := postgres.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open store: %w", err)
+		claim.Release()
+		return nil, nil, nil, fmt.Errorf("open store: %w", err)
 	}
-	release, err = pg.Claim(ctx)
-	if err != nil {
-		pg.Close()
-		return nil, nil, err
-	}
-	return pg, release, nil
+	return pg, claim.Lost(), claim.Release, nil
 }
 
 func (s *Server) wire(installation string) error {
@@ -154,9 +158,13 @@ func (s *Server) Run(ctx context.Context) error {
 	idle, maxLife := s.fleet.Timeouts(&store.Tenant{})
 	s.cfg.Logger.InfoContext(ctx, "dynpool server ready", "url", s.url, "data", s.cfg.DataDir,
 		"provider", s.cfg.Provider, "idle_timeout", idle.String(), "max_lifetime", maxLife.String())
+	var runErr error
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
+	case <-s.claimLost:
+		runErr = errors.New("lost the claim on the database (its connection ended): stopping, so that no second server works on it beside this one")
+		s.cfg.Logger.ErrorContext(ctx, runErr.Error())
 	case <-ctx.Done():
 	}
 	s.ready.Store(false)
@@ -166,7 +174,7 @@ func (s *Server) Run(ctx context.Context) error {
 		return fmt.Errorf("shut down: %w", err)
 	}
 	s.cfg.Logger.InfoContext(ctx, "dynpool server stopped; workers and leases stay for the next start")
-	return nil
+	return runErr
 }
 
 // loadOrCreate returns given when set; else the value kept in path, made
