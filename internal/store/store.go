@@ -1,6 +1,6 @@
 // Package store is the durable state of dynpool: tenants, pools, tasks,
 // steps, task logs and workers. [Store] is the one seam behind which each
-// backend (sqlite, later postgres) sits; every backend passes the shared
+// backend (sqlite, postgres) sits; every backend passes the shared
 // conformance suite in storetest.
 //
 // Every state change the server acts on is written here first (invariant 3
@@ -67,6 +67,19 @@ type Store interface {
 	// fromStates is not empty it is a compare-and-set: the task's current
 	// state must be one of them, else ErrConflict.
 	TaskUpdate(ctx context.Context, t *Task, fromStates ...string) error
+	// TaskClaim makes p.Owner the runner of unfinished task p.ID until
+	// p.Until, when the task has no owner, is owned by p.Owner already, or
+	// its owner's lease ended at or before p.Now; otherwise ErrConflict
+	// (also for a finished task). ErrNotFound for an unknown id. Two
+	// concurrent claimers never both succeed. An empty p.Owner is an
+	// error, as it is for TaskRenew and TaskRelease.
+	TaskClaim(ctx context.Context, p *TaskClaimParams) error
+	// TaskRenew extends to until the lease of every unfinished task owned by
+	// owner and returns how many it extended.
+	TaskRenew(ctx context.Context, owner string, until time.Time) (int, error)
+	// TaskRelease ends owner's leases on its unfinished tasks (owner_until =
+	// the zero time), so another runner may claim them at once.
+	TaskRelease(ctx context.Context, owner string) error
 
 	// StepGet returns one step by id.
 	StepGet(ctx context.Context, id string) (*Step, error)
@@ -113,6 +126,12 @@ type Store interface {
 	// at or before now; its cost follows the number returned, not the fleet.
 	WorkerListExpired(ctx context.Context, now time.Time, states ...string) ([]*Worker, error)
 
+	// InstallationID returns the id of the installation this store belongs
+	// to, recording proposed as that id on first use; every server on the
+	// store gets the same answer, even when several start at once. An
+	// empty proposed is an error.
+	InstallationID(ctx context.Context, proposed string) (string, error)
+
 	Close() error
 }
 
@@ -149,7 +168,22 @@ type Task struct {
 	Error      string
 	CreatedAt  time.Time
 	FinishedAt *time.Time
+	// Owner names the server (replica) that runs the task, "" for none;
+	// it holds the task until OwnerUntil (nil: no lease; the zero time: a
+	// lease that has ended). TaskCreate writes both, TaskClaim, TaskRenew
+	// and TaskRelease change them, TaskUpdate leaves them alone.
+	Owner      string
+	OwnerUntil *time.Time
 	Steps      []*Step
+}
+
+// TaskClaimParams makes Owner the runner of task ID until Until, unless
+// another owner's lease is still running at Now.
+type TaskClaimParams struct {
+	ID    string
+	Owner string
+	Until time.Time
+	Now   time.Time
 }
 
 // Step is one script of a task. DispatchedAt is set when an agent took

@@ -16,9 +16,12 @@
 // across connections and replicas:
 //
 //   - Compare-and-set updates (TaskUpdate, StepUpdate, StepDispatch,
-//     WorkerUpdate) put the state guard in the UPDATE's WHERE clause, which
-//     PostgreSQL re-checks on the newest row version after waiting for a
-//     concurrent writer.
+//     WorkerUpdate) and [Store.TaskClaim] put the state or lease guard in
+//     the UPDATE's WHERE clause, which PostgreSQL re-checks on the newest
+//     row version after waiting for a concurrent writer.
+//   - [Store.InstallationID] inserts into a one-row table with ON CONFLICT
+//     DO NOTHING (waiting for a concurrent insert to commit), then reads
+//     the row in a new statement.
 //   - [Store.LogAppend] locks the task row, then reads the last Seq in a new
 //     statement (so its snapshot sees the previous appender's lines).
 //   - [Store.WorkerAcquireIdle] picks its worker with FOR UPDATE SKIP
@@ -27,6 +30,10 @@
 //     row, so two of them never leave two default pools.
 //   - Migrations at Open hold a session advisory lock keyed by database and
 //     schema, so replicas starting together apply each migration once.
+//
+// Beyond the store, replicas coordinate through [Store.Publish] and
+// [Listen] (LISTEN/NOTIFY, for hints that something changed) and [Elect]
+// (one leader at a time, through a session advisory lock).
 //
 // # Times
 //

@@ -9,15 +9,17 @@ import (
 	"github.com/dynpool/dynpool/internal/store"
 )
 
-const taskColumns = `id, tenant_id, name, state, error, created_at, finished_at`
+const taskColumns = `id, tenant_id, name, state, error, created_at, finished_at, owner, owner_until`
 
 func scanTask(row pgx.Row) (*store.Task, error) {
 	var t store.Task
-	if err := row.Scan(&t.ID, &t.TenantID, &t.Name, &t.State, &t.Error, &t.CreatedAt, &t.FinishedAt); err != nil {
+	if err := row.Scan(&t.ID, &t.TenantID, &t.Name, &t.State, &t.Error, &t.CreatedAt, &t.FinishedAt,
+		&t.Owner, &t.OwnerUntil); err != nil {
 		return nil, err
 	}
 	t.CreatedAt = utc(t.CreatedAt)
 	t.FinishedAt = utcPtr(t.FinishedAt)
+	t.OwnerUntil = utcPtr(t.OwnerUntil)
 	return &t, nil
 }
 
@@ -27,8 +29,8 @@ func scanTask(row pgx.Row) (*store.Task, error) {
 // the tenant does not exist.
 func (s *Store) TaskCreate(ctx context.Context, t *store.Task) error {
 	var b pgx.Batch
-	b.Queue(`INSERT INTO tasks (`+taskColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		t.ID, t.TenantID, t.Name, t.State, t.Error, t.CreatedAt, t.FinishedAt)
+	b.Queue(`INSERT INTO tasks (`+taskColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		t.ID, t.TenantID, t.Name, t.State, t.Error, t.CreatedAt, t.FinishedAt, t.Owner, t.OwnerUntil)
 	for i, st := range t.Steps {
 		st.TaskID, st.Index = t.ID, i
 		b.Queue(`INSERT INTO steps (`+stepColumns+`)
@@ -106,8 +108,8 @@ func (s *Store) TaskListUnfinished(ctx context.Context) ([]*store.Task, error) {
 	return out, nil
 }
 
-// TaskUpdate writes State, Error and FinishedAt of t (by t.ID);
-// ErrNotFound for an unknown id. When fromStates is not empty the task's
+// TaskUpdate writes State, Error and FinishedAt of t (by t.ID), not its
+// Owner or OwnerUntil; ErrNotFound for an unknown id. When fromStates is not empty the task's
 // current state must be one of them, else ErrConflict.
 func (s *Store) TaskUpdate(ctx context.Context, t *store.Task, fromStates ...string) error {
 	err := s.casUpdate(ctx, "tasks", t.ID, fromStates, `state = $1, error = $2, finished_at = $3`,

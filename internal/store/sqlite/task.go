@@ -9,19 +9,22 @@ import (
 	"github.com/dynpool/dynpool/internal/store"
 )
 
-const taskColumns = `t.id, t.tenant_id, t.name, t.state, t.error, t.created_at, t.finished_at`
+const taskColumns = `t.id, t.tenant_id, t.name, t.state, t.error, t.created_at, t.finished_at, t.owner, t.owner_until`
 
 func scanTask(sc scanner) (*store.Task, error) {
 	var (
 		t        store.Task
 		created  int64
 		finished sql.NullInt64
+		until    sql.NullInt64
 	)
-	if err := sc.Scan(&t.ID, &t.TenantID, &t.Name, &t.State, &t.Error, &created, &finished); err != nil {
+	if err := sc.Scan(&t.ID, &t.TenantID, &t.Name, &t.State, &t.Error, &created, &finished,
+		&t.Owner, &until); err != nil {
 		return nil, err
 	}
 	t.CreatedAt = decTime(created)
 	t.FinishedAt = decTimePtr(finished)
+	t.OwnerUntil = decTimePtr(until)
 	return &t, nil
 }
 
@@ -31,9 +34,11 @@ func scanTask(sc scanner) (*store.Task, error) {
 // not exist.
 func (s *Store) TaskCreate(ctx context.Context, t *store.Task) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO tasks (id, tenant_id, name, state, error, created_at, finished_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			t.ID, t.TenantID, t.Name, t.State, t.Error, encTime(t.CreatedAt), encTimePtr(t.FinishedAt)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO tasks
+			(id, tenant_id, name, state, error, created_at, finished_at, owner, owner_until)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			t.ID, t.TenantID, t.Name, t.State, t.Error, encTime(t.CreatedAt), encTimePtr(t.FinishedAt),
+			t.Owner, encTimePtr(t.OwnerUntil)); err != nil {
 			return err
 		}
 		for i, st := range t.Steps {
@@ -115,8 +120,8 @@ func (s *Store) TaskListUnfinished(ctx context.Context) ([]*store.Task, error) {
 	return out, nil
 }
 
-// TaskUpdate writes State, Error and FinishedAt of t (by t.ID);
-// ErrNotFound for an unknown id.
+// TaskUpdate writes State, Error and FinishedAt of t (by t.ID), not its
+// Owner or OwnerUntil; ErrNotFound for an unknown id.
 func (s *Store) TaskUpdate(ctx context.Context, t *store.Task, fromStates ...string) error {
 	err := s.casUpdate(ctx, "tasks", t.ID, fromStates, `state = ?, error = ?, finished_at = ?`,
 		t.State, t.Error, encTimePtr(t.FinishedAt))

@@ -16,7 +16,8 @@
 // times come back in UTC and equal to what was written (microsecond
 // precision), nil optional fields stay nil, empty state filters match every
 // state, a row naming an unknown tenant or task is ErrNotFound, and the
-// concurrency guarantees of LogAppend and WorkerAcquireIdle.
+// concurrency guarantees of LogAppend, WorkerAcquireIdle, TaskClaim and
+// InstallationID.
 package storetest
 
 import (
@@ -45,11 +46,13 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Tenant", func(t *testing.T) { testTenant(t, opener) })
 	t.Run("Pool", func(t *testing.T) { testPool(t, opener) })
 	t.Run("Task", func(t *testing.T) { testTask(t, opener) })
+	t.Run("TaskClaim", func(t *testing.T) { testTaskClaim(t, opener) })
 	t.Run("Step", func(t *testing.T) { testStep(t, opener) })
 	t.Run("Log", func(t *testing.T) { testLog(t, opener) })
 	t.Run("Worker", func(t *testing.T) { testWorker(t, opener) })
 	t.Run("WorkerUpdate", func(t *testing.T) { testWorkerUpdate(t, opener) })
 	t.Run("WorkerAcquireIdle", func(t *testing.T) { testWorkerAcquireIdle(t, opener) })
+	t.Run("InstallationID", func(t *testing.T) { testInstallationID(t, opener) })
 }
 
 // opener gives a subtest its own store.
