@@ -3,16 +3,26 @@
 // log lines appended to a task. Waiters re-read the store after waking;
 // a notification carries no data, so a missed one costs only a poll.
 //
-// It works within one server process. Several replicas on one database
-// will need the same shape fed by the database (LISTEN/NOTIFY).
+// Within one server process the Hub is enough. Replicas on one database
+// give it a publisher that sends every key to the others (PostgreSQL
+// NOTIFY), whose listeners hand the keys they receive to Deliver.
 package notify
 
 import "sync"
 
 // Hub is a set of keyed wake-up channels. The zero value is ready to use.
 type Hub struct {
-	mu    sync.Mutex
-	chans map[string]chan struct{}
+	mu      sync.Mutex
+	chans   map[string]chan struct{}
+	publish func(key string)
+}
+
+// SetPublisher makes Notify also hand every key to publish, which tells
+// the other servers. Set it before the hub is used.
+func (h *Hub) SetPublisher(publish func(key string)) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.publish = publish
 }
 
 // Wait returns a channel that is closed at the next Notify(key). Take the
@@ -31,8 +41,21 @@ func (h *Hub) Wait(key string) <-chan struct{} {
 	return c
 }
 
-// Notify wakes every waiter of key.
+// Notify wakes every waiter of key, here and, through the publisher, on
+// the other servers.
 func (h *Hub) Notify(key string) {
+	h.Deliver(key)
+	h.mu.Lock()
+	publish := h.publish
+	h.mu.Unlock()
+	if publish != nil {
+		publish(key)
+	}
+}
+
+// Deliver wakes the waiters of key in this process only: for keys other
+// servers published.
+func (h *Hub) Deliver(key string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if c, ok := h.chans[key]; ok {

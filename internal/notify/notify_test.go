@@ -57,3 +57,19 @@ func TestForgottenKeysDoNotPileUp(t *testing.T) {
 		t.Fatal("the fresh waiter was not woken")
 	}
 }
+
+func TestNotifyPublishesAndDeliverDoesNot(t *testing.T) {
+	t.Parallel()
+	var h Hub
+	var published []string
+	h.SetPublisher(func(key string) { published = append(published, key) })
+	c := h.Wait("step/1")
+	h.Notify("step/1")
+	<-c
+	d := h.Wait("step/2")
+	h.Deliver("step/2") // came from another server: not sent back out
+	<-d
+	if len(published) != 1 || published[0] != "step/1" {
+		t.Fatalf("published %v, want only the key notified here", published)
+	}
+}
