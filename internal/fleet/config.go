@@ -8,6 +8,7 @@ import (
 
 	"github.com/jonboulle/clockwork"
 
+	"github.com/dynpool/dynpool/internal/notify"
 	"github.com/dynpool/dynpool/internal/store"
 )
 
@@ -53,6 +54,10 @@ type Config struct {
 	// OnLost is called (from the reaper) for each worker found lost, after
 	// it is marked so in the store, with a sentence saying why.
 	OnLost func(w *store.Worker, reason string)
+	// Hub wakes waiters when workers change; share one with the task
+	// runner, and give it a publisher when several servers share a store.
+	// Nil means a hub of the fleet's own.
+	Hub    *notify.Hub
 	Clock  clockwork.Clock
 	Logger *slog.Logger
 }
@@ -65,6 +70,9 @@ func (c *Config) setDefaults() {
 	setDefault(&c.RegistrationTimeout, DefaultRegistrationTimeout)
 	setDefault(&c.HeartbeatInterval, DefaultHeartbeatInterval)
 	setDefault(&c.HeartbeatTimeout, DefaultHeartbeatTimeout)
+	if c.Hub == nil {
+		c.Hub = &notify.Hub{}
+	}
 	if c.Clock == nil {
 		c.Clock = clockwork.NewRealClock()
 	}

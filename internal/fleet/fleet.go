@@ -45,7 +45,7 @@ type Fleet struct {
 	// hub wakes Acquire calls waiting on a new worker ("worker/"+id: it
 	// registered or was destroyed) or on a release of some tenant's worker
 	// ("released/"+tenant).
-	hub notify.Hub
+	hub *notify.Hub
 
 	stopMu sync.Mutex
 	cancel context.CancelFunc
@@ -58,7 +58,7 @@ func New(cfg Config, st store.Store, p provider.Provider) (*Fleet, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("fleet config: %w", err)
 	}
-	return &Fleet{cfg: cfg, store: st, provider: p}, nil
+	return &Fleet{cfg: cfg, store: st, provider: p, hub: cfg.Hub}, nil
 }
 
 // Provider returns the provider workers are made with.

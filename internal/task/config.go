@@ -7,6 +7,8 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"github.com/dynpool/dynpool/internal/catalog"
+	"github.com/dynpool/dynpool/internal/id"
+	"github.com/dynpool/dynpool/internal/notify"
 )
 
 // Defaults.
@@ -22,6 +24,9 @@ const (
 	// checks that its worker still lives (a safety net behind the fleet's
 	// lost-worker callback, e.g. across a restart).
 	DefaultWorkerCheckPeriod = 15 * time.Second
+	// DefaultLeasePeriod is how long a runner's claim on a task lasts
+	// without renewal; it renews every third of it.
+	DefaultLeasePeriod = 15 * time.Second
 )
 
 // Config configures a Runner. Zero fields take the defaults.
@@ -32,8 +37,17 @@ type Config struct {
 	// Catalog returns the catalog in force; it is called for every step so
 	// a reloaded catalog applies to the next step.
 	Catalog func() *catalog.Catalog
-	Clock   clockwork.Clock
-	Logger  *slog.Logger
+	// Hub wakes waiters (jobs, steps, logs); share the fleet's. Nil means
+	// a hub of the runner's own.
+	Hub *notify.Hub
+	// Owner names this runner when it claims tasks; several servers on
+	// one store each have their own. Default: a fresh id per process.
+	Owner string
+	// LeasePeriod is how long a task stays claimed by a runner that stops
+	// renewing it (it died): then another runner takes it over.
+	LeasePeriod time.Duration
+	Clock       clockwork.Clock
+	Logger      *slog.Logger
 }
 
 func (c *Config) setDefaults() {
@@ -45,6 +59,15 @@ func (c *Config) setDefaults() {
 	}
 	if c.WorkerCheckPeriod == 0 {
 		c.WorkerCheckPeriod = DefaultWorkerCheckPeriod
+	}
+	if c.Hub == nil {
+		c.Hub = &notify.Hub{}
+	}
+	if c.Owner == "" {
+		c.Owner = id.New("run")
+	}
+	if c.LeasePeriod == 0 {
+		c.LeasePeriod = DefaultLeasePeriod
 	}
 	if c.Clock == nil {
 		c.Clock = clockwork.NewRealClock()

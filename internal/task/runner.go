@@ -20,7 +20,7 @@ type Runner struct {
 	fleet *fleet.Fleet
 	// hub wakes waiters: "job/<worker>" a job for a worker, "step/<id>" a
 	// step ended, "log/<task>" lines appended or the task ended.
-	hub notify.Hub
+	hub *notify.Hub
 	// provisioning maps a step id to the worker being made for it, while
 	// its Acquire waits; see [Runner.Provisioning].
 	provisioning sync.Map
@@ -40,14 +40,17 @@ type Runner struct {
 func New(cfg Config, st store.Store, fl *fleet.Fleet) *Runner {
 	cfg.setDefaults()
 	return &Runner{
-		cfg: cfg, store: st, fleet: fl,
+		cfg: cfg, store: st, fleet: fl, hub: cfg.Hub,
 		cancels: make(map[string]context.CancelFunc), stopping: make(chan struct{}),
 	}
 }
 
-// Start resumes every task that had not finished when the server last
-// stopped (queued, running, or canceled with a step still running), then
-// runs new tasks as they are submitted, until Stop.
+// Start takes over every unfinished task that no live runner holds
+// (queued, running, or canceled with a step still running: after a
+// restart, all of this server's; with several servers, those of one that
+// died), then runs new tasks as they are submitted, until Stop. Every
+// third of the lease period it renews its claims, takes over tasks whose
+// runner stopped renewing, and releases busy workers no step holds.
 func (r *Runner) Start(ctx context.Context) error {
 	r.mu.Lock()
 	if r.ctx != nil {
@@ -56,44 +59,100 @@ func (r *Runner) Start(ctx context.Context) error {
 	}
 	r.ctx = context.WithoutCancel(ctx)
 	r.mu.Unlock()
-	if err := r.releaseOrphanedWorkers(ctx); err != nil {
+	suspects, err := r.idleBusyWorkers(ctx, nil)
+	if err != nil {
 		return err
 	}
+	if err := r.takeOver(ctx); err != nil {
+		return err
+	}
+	r.wg.Add(1)
+	go r.keep(r.ctx, suspects)
+	return nil
+}
+
+// keep runs the periodic work of Start until Stop.
+func (r *Runner) keep(ctx context.Context, suspects map[string]bool) {
+	defer r.wg.Done()
+	ticker := r.cfg.Clock.NewTicker(r.cfg.LeasePeriod / 3)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-r.stopping:
+			return
+		case <-ticker.Chan():
+		}
+		until := r.cfg.Clock.Now().Add(r.cfg.LeasePeriod)
+		if _, err := r.store.TaskRenew(ctx, r.cfg.Owner, until); err != nil {
+			r.cfg.Logger.ErrorContext(ctx, "renew task leases", "owner", r.cfg.Owner, "error", err)
+		}
+		if err := r.takeOver(ctx); err != nil {
+			r.cfg.Logger.ErrorContext(ctx, "take over tasks", "error", err)
+		}
+		var err error
+		if suspects, err = r.idleBusyWorkers(ctx, suspects); err != nil {
+			r.cfg.Logger.ErrorContext(ctx, "release stranded workers", "error", err)
+		}
+	}
+}
+
+// takeOver claims and runs the unfinished tasks that no live runner
+// holds.
+func (r *Runner) takeOver(ctx context.Context) error {
 	tasks, err := r.store.TaskListUnfinished(ctx)
 	if err != nil {
 		return fmt.Errorf("list unfinished tasks: %w", err)
 	}
+	now := r.cfg.Clock.Now()
 	for _, t := range tasks {
-		r.cfg.Logger.InfoContext(ctx, "resuming task", "task_id", t.ID, "state", t.State)
+		if r.running(t.ID) || (t.Owner != "" && t.Owner != r.cfg.Owner && t.OwnerUntil != nil && t.OwnerUntil.After(now)) {
+			continue
+		}
+		err := r.store.TaskClaim(ctx, &store.TaskClaimParams{ID: t.ID, Owner: r.cfg.Owner, Until: now.Add(r.cfg.LeasePeriod), Now: now})
+		if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
+			continue // another runner was quicker, or it finished
+		}
+		if err != nil {
+			return fmt.Errorf("claim task %s: %w", t.ID, err)
+		}
+		r.cfg.Logger.InfoContext(ctx, "taking over task", "task_id", t.ID, "state", t.State, "previous_owner", t.Owner)
 		r.start(t.ID)
 	}
 	return nil
 }
 
-// releaseOrphanedWorkers releases busy workers that no running step
-// holds: the server stopped between leasing one and recording it on its
-// step. Run before tasks resume, when nothing else leases.
-func (r *Runner) releaseOrphanedWorkers(ctx context.Context) error {
+// idleBusyWorkers releases busy workers that no running step holds: a
+// server stopped between leasing one and recording it on its step. Such a
+// worker is only released when it was found so at the previous call too
+// (suspects), so a lease another server is recording right now is left
+// alone. It returns the workers found so this time.
+func (r *Runner) idleBusyWorkers(ctx context.Context, suspects map[string]bool) (map[string]bool, error) {
 	busy, err := r.store.WorkerList(ctx, &store.WorkerListParams{States: []string{api.WorkerBusy}})
 	if err != nil {
-		return fmt.Errorf("list busy workers: %w", err)
+		return suspects, fmt.Errorf("list busy workers: %w", err)
 	}
+	found := make(map[string]bool)
 	for _, w := range busy {
 		steps, err := r.store.StepListByWorker(ctx, w.ID, api.StateRunning)
 		if err != nil {
-			return fmt.Errorf("list steps of worker %s: %w", w.ID, err)
+			return suspects, fmt.Errorf("list steps of worker %s: %w", w.ID, err)
 		}
 		if len(steps) > 0 {
+			continue
+		}
+		if !suspects[w.ID] {
+			found[w.ID] = true
 			continue
 		}
 		r.cfg.Logger.InfoContext(ctx, "releasing a worker no step holds", "worker_id", w.ID, "tenant_id", w.TenantID)
 		r.release(ctx, w)
 	}
-	return nil
+	return found, nil
 }
 
-// Stop cancels the task goroutines and waits for them. Their tasks stay
-// as they are in the store; the next Start resumes them.
+// Stop cancels the task goroutines, waits for them, and gives up this
+// runner's claims, so that the next start, or another server, takes the
+// tasks over at once. Their state stays as it is in the store.
 func (r *Runner) Stop() {
 	r.stopOnce.Do(func() { close(r.stopping) })
 	r.mu.Lock()
@@ -102,6 +161,17 @@ func (r *Runner) Stop() {
 	}
 	r.mu.Unlock()
 	r.wg.Wait()
+	if err := r.store.TaskRelease(context.Background(), r.cfg.Owner); err != nil {
+		r.cfg.Logger.Error("release task leases", "owner", r.cfg.Owner, "error", err)
+	}
+}
+
+// running reports whether task id runs in this runner.
+func (r *Runner) running(id string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.cancels[id]
+	return ok
 }
 
 // start runs task id in its own goroutine, unless it runs already.
@@ -149,6 +219,9 @@ func (r *Runner) runTask(ctx context.Context, id string) error {
 		}
 	}
 	for _, s := range t.Steps {
+		if !terminal(s.State) && !r.stillOwns(ctx, t.ID) {
+			return nil // another runner took the task over
+		}
 		state, err := r.runStep(ctx, t, s)
 		if err != nil || state == "" {
 			return err // "": the server is stopping; the next start resumes the task
@@ -158,6 +231,19 @@ func (r *Runner) runTask(ctx context.Context, id string) error {
 		}
 	}
 	return r.finish(ctx, t, api.StateSuccess, nil)
+}
+
+// stillOwns renews this runner's claim on task id before a step runs, so
+// a task another server took over (this one missed its renewals) is not
+// run twice.
+func (r *Runner) stillOwns(ctx context.Context, id string) bool {
+	now := r.cfg.Clock.Now()
+	err := r.store.TaskClaim(ctx, &store.TaskClaimParams{ID: id, Owner: r.cfg.Owner, Until: now.Add(r.cfg.LeasePeriod), Now: now})
+	if err != nil {
+		r.cfg.Logger.WarnContext(ctx, "task no longer ours", "task_id", id, "owner", r.cfg.Owner, "error", err)
+		return false
+	}
+	return true
 }
 
 // finish records the task's end: failed and canceled tasks skip the steps

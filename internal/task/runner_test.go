@@ -14,6 +14,7 @@ import (
 
 	"github.com/dynpool/dynpool/api"
 	"github.com/dynpool/dynpool/internal/catalog"
+	"github.com/dynpool/dynpool/internal/eventually"
 	"github.com/dynpool/dynpool/internal/fleet"
 	"github.com/dynpool/dynpool/internal/provider/fake"
 	"github.com/dynpool/dynpool/internal/store"
@@ -303,9 +304,15 @@ func TestStartReleasesAWorkerNoStepHolds(t *testing.T) {
 		t.Fatalf("start: %v", err)
 	}
 	defer restarted.Stop()
-	if got := h.workerState(w.ID); got != api.WorkerIdle {
-		t.Fatalf("after start the worker is %s, want idle", got)
+	// Found stranded at the start, and again one renewal period later (it
+	// might have been another server's lease being recorded): released.
+	if got := h.workerState(w.ID); got != api.WorkerBusy {
+		t.Fatalf("right after start the worker is %s, want busy until it is seen stranded twice", got)
 	}
+	eventually.Holds(t, "the stranded worker to be released", 10*time.Second, func() bool {
+		h.clock.Advance(task.DefaultLeasePeriod / 3)
+		return h.workerState(w.ID) == api.WorkerIdle
+	})
 }
 
 func TestTaskFinishesWhenItsWorkerCannotBeDestroyedAfterTheStep(t *testing.T) {

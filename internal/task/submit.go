@@ -66,8 +66,10 @@ func (r *Runner) build(ctx context.Context, t *store.Tenant, req *api.CreateTask
 		return nil, validation.Errorf("steps", "the scripts of the task total %d bytes, more than the limit of %d", total, MaxTaskScripts)
 	}
 	now := r.cfg.Clock.Now()
+	until := now.Add(r.cfg.LeasePeriod)
 	task := &store.Task{
 		ID: id.New("task"), TenantID: t.ID, Name: name, State: api.StateQueued, CreatedAt: now,
+		Owner: r.cfg.Owner, OwnerUntil: &until,
 	}
 	for i, sr := range req.Steps {
 		s, err := r.buildStep(ctx, t, i, &sr)
