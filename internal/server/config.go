@@ -10,6 +10,7 @@ import (
 
 	"github.com/dynpool/dynpool/internal/catalog"
 	"github.com/dynpool/dynpool/internal/fleet"
+	"github.com/dynpool/dynpool/internal/notify"
 	"github.com/dynpool/dynpool/internal/store"
 	"github.com/dynpool/dynpool/internal/task"
 )
@@ -27,8 +28,11 @@ type Config struct {
 	// generated admin token and the process provider's worker directories.
 	DataDir string
 	// DatabaseURL, when set, is a postgres:// URL whose database holds the
-	// state instead of SQLite. One server per database for now.
+	// state instead of SQLite. Several servers (replicas) may share it.
 	DatabaseURL string
+	// AdvertiseURL is the URL agents reach the servers at: a load balancer
+	// in front of replicas. Empty means this server's own URL.
+	AdvertiseURL string
 	// Provider names the provider workers are made with; only "process"
 	// exists so far.
 	Provider string
@@ -52,6 +56,13 @@ type Config struct {
 	HeartbeatInterval   time.Duration
 	HeartbeatTimeout    time.Duration
 	LeaseTimeout        time.Duration
+	// TaskLeasePeriod is how long a server's claim on a task lasts without
+	// renewal: how soon another replica takes over the tasks of one that
+	// died (see task.DefaultLeasePeriod).
+	TaskLeasePeriod time.Duration
+	// LeaderPeriod is how often a replica tries to become the one that
+	// runs the reaper and reconciler, and the leader checks it still is.
+	LeaderPeriod time.Duration
 
 	Clock  clockwork.Clock
 	Logger *slog.Logger
@@ -86,10 +97,10 @@ func (c *Config) validate() error {
 	return errors.Join(errs...)
 }
 
-func (c *Config) fleetConfig(installation, url string, onLost func(w *store.Worker, reason string),
+func (c *Config) fleetConfig(installation, url string, hub *notify.Hub, onLost func(w *store.Worker, reason string),
 	retire func(context.Context, *store.Worker) (string, error)) fleet.Config {
 	return fleet.Config{
-		Retire:       retire,
+		Retire: retire, Hub: hub,
 		Installation: installation, ServerURL: url,
 		IdleTimeout: c.IdleTimeout, MaxLifetime: c.MaxLifetime,
 		ReaperPeriod: c.ReaperPeriod, ReconcilePeriod: c.ReconcilePeriod,
@@ -99,6 +110,6 @@ func (c *Config) fleetConfig(installation, url string, onLost func(w *store.Work
 	}
 }
 
-func (c *Config) taskConfig(cat func() *catalog.Catalog) task.Config {
-	return task.Config{LeaseTimeout: c.LeaseTimeout, Catalog: cat, Clock: c.Clock, Logger: c.Logger}
+func (c *Config) taskConfig(cat func() *catalog.Catalog, hub *notify.Hub) task.Config {
+	return task.Config{LeaseTimeout: c.LeaseTimeout, Catalog: cat, Hub: hub, LeasePeriod: c.TaskLeasePeriod, Clock: c.Clock, Logger: c.Logger}
 }

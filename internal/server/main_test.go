@@ -24,6 +24,7 @@ import (
 // starts os.Args[0] with the agent's environment, as it starts
 // `dynpool agent` in production.
 func TestMain(m *testing.M) {
+	runReplicaIfAsked()
 	if os.Getenv(agent.EnvToken) != "" {
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 		defer stop()
@@ -157,20 +158,38 @@ func killWorkers(t *testing.T, dir string) {
 	if err != nil {
 		return
 	}
-	want := "DYNPOOL_INSTALLATION=" + strings.TrimSpace(string(inst))
+	killWorkersOfInstallation(t, strings.TrimSpace(string(inst)))
+}
+
+func killWorkersOfInstallation(t *testing.T, installation string) {
+	for _, pid := range processesOfInstallation(installation) {
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+			t.Logf("kill leftover worker process %d: %v", pid, err)
+		}
+	}
+}
+
+// processesOfInstallation returns the live processes whose environment
+// names the installation: worker agents and their scripts.
+func processesOfInstallation(installation string) []int {
+	want := "DYNPOOL_INSTALLATION=" + installation + "\x00"
+	var pids []int
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil {
 			continue
 		}
+		stat, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if fields := strings.Fields(string(stat)); len(fields) > 2 && fields[2] == "Z" {
+			continue
+		}
 		env, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
-		if strings.Contains(string(env), want+"\x00") {
-			if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
-				t.Logf("kill leftover worker process %d: %v", pid, err)
-			}
+		if strings.Contains(string(env), want) {
+			pids = append(pids, pid)
 		}
 	}
+	return pids
 }
 
 func clientFor(s *testServer, key string) *client.Client { return client.New(s.URL(), key) }

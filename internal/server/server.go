@@ -20,6 +20,7 @@ import (
 	"github.com/dynpool/dynpool/internal/catalog"
 	"github.com/dynpool/dynpool/internal/fleet"
 	"github.com/dynpool/dynpool/internal/id"
+	"github.com/dynpool/dynpool/internal/notify"
 	"github.com/dynpool/dynpool/internal/provider/process"
 	"github.com/dynpool/dynpool/internal/store"
 	"github.com/dynpool/dynpool/internal/store/postgres"
@@ -29,12 +30,15 @@ import (
 
 // Server is one running dynpool server.
 type Server struct {
-	cfg        Config
-	store      store.Store
-	closeStore func() // releases the store's claim and closes it
-	// claimLost is closed when another server could take the database
-	// (Postgres); Run stops then. Nil for SQLite.
-	claimLost  <-chan struct{}
+	cfg   Config
+	store store.Store
+	// pg is the store when it is PostgreSQL, which replicas share: it
+	// carries their notifications and elects the one that runs the reaper.
+	pg *postgres.Store
+	// hub is the fleet's and the runner's; with pg it reaches all replicas
+	// through the NOTIFY channel.
+	hub        *notify.Hub
+	channel    string
 	catalog    atomic.Pointer[catalog.Catalog]
 	fleet      *fleet.Fleet
 	runner     *task.Runner
@@ -58,55 +62,54 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	installation, err := loadOrCreate(filepath.Join(cfg.DataDir, "installation"), "", func() string { return id.New("inst") })
+	proposed, err := loadOrCreate(filepath.Join(cfg.DataDir, "installation"), "", func() string { return id.New("inst") })
 	if err != nil {
 		return nil, err
 	}
-	st, lost, release, err := openStore(ctx, &cfg)
+	st, pg, err := openStore(ctx, &cfg)
 	if err != nil {
 		return nil, err
 	}
-	closeStore := func() {
-		release()
+	// Replicas share the installation of their database: its workers are
+	// the installation's, not one server's.
+	installation, err := st.InstallationID(ctx, proposed)
+	if err != nil {
 		st.Close()
+		return nil, fmt.Errorf("installation id: %w", err)
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		closeStore()
+		st.Close()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	s := &Server{cfg: cfg, store: st, closeStore: closeStore, claimLost: lost, listener: ln, url: "http://" + ln.Addr().String(), adminToken: adminToken}
+	s := &Server{cfg: cfg, store: st, pg: pg, hub: &notify.Hub{}, channel: notifyChannel(installation), listener: ln, url: "http://" + ln.Addr().String(), adminToken: adminToken}
+	if pg != nil {
+		s.hub.SetPublisher(s.publish)
+	}
 	s.catalog.Store(cfg.Catalog)
 	if err := s.wire(installation); err != nil {
 		ln.Close()
-		closeStore()
+		st.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-// openStore opens the Postgres database of cfg.DatabaseURL, claimed for
-// this server alone before anything touches it, or else the SQLite file in
-// cfg.DataDir. lost is closed if the claim is lost (nil for SQLite);
-// release gives the claim up.
-func openStore(ctx context.Context, cfg *Config) (st store.Store, lost <-chan struct{}, release func(), err error) {
+// openStore opens the PostgreSQL database of cfg.DatabaseURL (returned
+// twice: as the store and as pg), or else the SQLite file in cfg.DataDir.
+func openStore(ctx context.Context, cfg *Config) (st store.Store, pg *postgres.Store, err error) {
 	if cfg.DatabaseURL == "" {
 		st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "dynpool.db"))
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("open store: %w", err)
+			return nil, nil, fmt.Errorf("open store: %w", err)
 		}
-		return st, nil, func() {}, nil
+		return st, nil, nil
 	}
-	claim, err := postgres.Claim(ctx, cfg.DatabaseURL)
+	pg, err = postgres.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, fmt.Errorf("open store: %w", err)
 	}
-	pg, err := postgres.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
-		claim.Release()
-		return nil, nil, nil, fmt.Errorf("open store: %w", err)
-	}
-	return pg, claim.Lost(), claim.Release, nil
+	return pg, pg, nil
 }
 
 func (s *Server) wire(installation string) error {
@@ -119,11 +122,15 @@ func (s *Server) wire(installation string) error {
 	}
 	var runner *task.Runner
 	onLost := func(w *store.Worker, reason string) { runner.WorkerLost(w, reason) }
-	s.fleet, err = fleet.New(s.cfg.fleetConfig(installation, s.url, onLost, s.retire), s.store, prov)
+	agentURL := s.cfg.AdvertiseURL
+	if agentURL == "" {
+		agentURL = s.url
+	}
+	s.fleet, err = fleet.New(s.cfg.fleetConfig(installation, agentURL, s.hub, onLost, s.retire), s.store, prov)
 	if err != nil {
 		return err
 	}
-	runner = task.New(s.cfg.taskConfig(s.catalog.Load), s.store, s.fleet)
+	runner = task.New(s.cfg.taskConfig(s.catalog.Load, s.hub), s.store, s.fleet)
 	s.runner = runner
 	return nil
 }
@@ -138,11 +145,12 @@ func (s *Server) AdminToken() string { return s.adminToken }
 // left) and serves until ctx ends, then shuts down gracefully: requests
 // in flight finish, workers and leases stay for the next start.
 func (s *Server) Run(ctx context.Context) error {
-	defer s.closeStore()
-	if err := s.fleet.Start(ctx); err != nil {
+	defer s.store.Close()
+	stopFleet, err := s.startFleet(ctx)
+	if err != nil {
 		return err
 	}
-	defer s.fleet.Stop()
+	defer stopFleet()
 	if err := s.runner.Start(ctx); err != nil {
 		return err
 	}
@@ -157,14 +165,11 @@ func (s *Server) Run(ctx context.Context) error {
 	s.ready.Store(true)
 	idle, maxLife := s.fleet.Timeouts(&store.Tenant{})
 	s.cfg.Logger.InfoContext(ctx, "dynpool server ready", "url", s.url, "data", s.cfg.DataDir,
-		"provider", s.cfg.Provider, "idle_timeout", idle.String(), "max_lifetime", maxLife.String())
-	var runErr error
+		"provider", s.cfg.Provider, "idle_timeout", idle.String(), "max_lifetime", maxLife.String(),
+		"shared_database", s.pg != nil)
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
-	case <-s.claimLost:
-		runErr = errors.New("lost the claim on the database (its connection ended): stopping, so that no second server works on it beside this one")
-		s.cfg.Logger.ErrorContext(ctx, runErr.Error())
 	case <-ctx.Done():
 	}
 	s.ready.Store(false)
@@ -174,7 +179,7 @@ func (s *Server) Run(ctx context.Context) error {
 		return fmt.Errorf("shut down: %w", err)
 	}
 	s.cfg.Logger.InfoContext(ctx, "dynpool server stopped; workers and leases stay for the next start")
-	return runErr
+	return nil
 }
 
 // loadOrCreate returns given when set; else the value kept in path, made
