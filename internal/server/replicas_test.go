@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -239,6 +240,9 @@ func TestThreeReplicasLoseOneMidRun(t *testing.T) {
 			workerTenant[st.WorkerID] = i
 		}
 	}
+	if checked := checkNoWorkerServedTwoStepsAtOnce(t, clients, taskIDs); checked < 2*len(taskIDs) {
+		t.Fatalf("only %d of %d steps' holds found in the logs; the check would prove little", checked, 3*len(taskIDs))
+	}
 	t.Logf("%d tasks of %d steps: %d succeeded, %d failed with a reason; %d workers used",
 		len(taskIDs), 3, len(taskIDs)-failed, failed, len(workerTenant))
 	if failed > len(taskIDs)/10 {
@@ -283,4 +287,55 @@ func installationOf(t *testing.T, dbURL string) string {
 		t.Fatalf("installation id: %v", err)
 	}
 	return strings.TrimSpace(id)
+}
+
+// checkNoWorkerServedTwoStepsAtOnce reads every task log: from the line
+// that says a step leased a worker to the line that says the step ended on
+// it, no other step may hold that worker. It returns how many holds it
+// checked.
+func checkNoWorkerServedTwoStepsAtOnce(t *testing.T, clients []*client.Client, refs []string) int {
+	t.Helper()
+	type hold struct {
+		from, to time.Time
+		step     string
+	}
+	holds := map[string][]hold{}
+	for _, ref := range refs {
+		var i int
+		var id string
+		fmt.Sscanf(ref, "%d/%s", &i, &id)
+		lines, err := clients[i].TaskLog(t.Context(), id)
+		if err != nil {
+			t.Fatalf("task log: %v", err)
+		}
+		leased := map[string]time.Time{} // step → when it leased its worker
+		for _, l := range lines {
+			if strings.HasPrefix(l.Message, "Leased worker ") {
+				leased[l.Step] = l.Time
+				continue
+			}
+			_, rest, ok := strings.Cut(l.Message, " on worker ")
+			if !ok || !strings.HasPrefix(l.Message, "Step ") {
+				continue
+			}
+			worker, _, _ := strings.Cut(rest, ":")
+			from, ok := leased[l.Step]
+			if !ok {
+				continue // leased before a takeover wrote no line here
+			}
+			holds[worker] = append(holds[worker], hold{from, l.Time, id + "/" + l.Step})
+		}
+	}
+	checked := 0
+	for w, hs := range holds {
+		checked += len(hs)
+		slices.SortFunc(hs, func(a, b hold) int { return a.from.Compare(b.from) })
+		for k := 1; k < len(hs); k++ {
+			if hs[k].from.Before(hs[k-1].to) {
+				t.Fatalf("worker %s held by %s (%s to %s) and %s (from %s) at once", w,
+					hs[k-1].step, hs[k-1].from, hs[k-1].to, hs[k].step, hs[k].from)
+			}
+		}
+	}
+	return checked
 }
