@@ -93,8 +93,7 @@ func (r *Runner) awaitCanceled(ctx context.Context, s *store.Step, w *store.Work
 			return false, fmt.Errorf("get step %s: %w", s.ID, err)
 		}
 		if terminal(cur.State) {
-			*s = *cur
-			r.release(ctx, w)
+			*s = *cur // Complete released the worker; a lost one needs none
 			return false, nil
 		}
 		if cur.DispatchedAt == nil {

@@ -155,6 +155,10 @@ func (r *Runner) Complete(ctx context.Context, w *store.Worker, jobID string, re
 	} else {
 		r.log(ctx, t.ID, s.Name, level, "Step %q %s%s on worker %s: %s", s.Name, s.State, took, w.ID, s.Error)
 	}
+	// The worker is handed back here, in the same request, rather than by
+	// the goroutine awaiting the step (perhaps on another replica): no
+	// moment exists in which it is busy with no step while its servers live.
+	r.release(ctx, w)
 	r.hub.Notify("step/" + s.ID)
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/dynpool/dynpool/api"
 	"github.com/dynpool/dynpool/internal/fleet"
@@ -50,7 +51,8 @@ func New(cfg Config, st store.Store, fl *fleet.Fleet) *Runner {
 // restart, all of this server's; with several servers, those of one that
 // died), then runs new tasks as they are submitted, until Stop. Every
 // third of the lease period it renews its claims, takes over tasks whose
-// runner stopped renewing, and releases busy workers no step holds.
+// runner stopped renewing, and releases busy workers no step has held for
+// a lease period.
 func (r *Runner) Start(ctx context.Context) error {
 	r.mu.Lock()
 	if r.ctx != nil {
@@ -72,7 +74,7 @@ func (r *Runner) Start(ctx context.Context) error {
 }
 
 // keep runs the periodic work of Start until Stop.
-func (r *Runner) keep(ctx context.Context, suspects map[string]bool) {
+func (r *Runner) keep(ctx context.Context, suspects map[string]stranded) {
 	defer r.wg.Done()
 	ticker := r.cfg.Clock.NewTicker(r.cfg.LeasePeriod / 3)
 	defer ticker.Stop()
@@ -121,27 +123,43 @@ func (r *Runner) takeOver(ctx context.Context) error {
 	return nil
 }
 
+// stranded is a busy worker seen holding no running step.
+type stranded struct {
+	since time.Time
+	// lastUsed tells one busy spell from the next: Release sets it.
+	lastUsed time.Time
+}
+
 // idleBusyWorkers releases busy workers that no running step holds: a
-// server stopped between leasing one and recording it on its step. Such a
-// worker is only released when it was found so at the previous call too
-// (suspects), so a lease another server is recording right now is left
-// alone. It returns the workers found so this time.
-func (r *Runner) idleBusyWorkers(ctx context.Context, suspects map[string]bool) (map[string]bool, error) {
+// server died between leasing one and recording it on its step, or between
+// a step's end and the release. A worker is released only when it was
+// found so, in the same busy spell, for a whole lease period: a live
+// server closes those gaps within milliseconds. It returns the workers
+// found so, to pass to the next call.
+func (r *Runner) idleBusyWorkers(ctx context.Context, seen map[string]stranded) (map[string]stranded, error) {
 	busy, err := r.store.WorkerList(ctx, &store.WorkerListParams{States: []string{api.WorkerBusy}})
 	if err != nil {
-		return suspects, fmt.Errorf("list busy workers: %w", err)
+		return seen, fmt.Errorf("list busy workers: %w", err)
 	}
-	found := make(map[string]bool)
+	now := r.cfg.Clock.Now()
+	found := make(map[string]stranded)
 	for _, w := range busy {
 		steps, err := r.store.StepListByWorker(ctx, w.ID, api.StateRunning)
 		if err != nil {
-			return suspects, fmt.Errorf("list steps of worker %s: %w", w.ID, err)
+			return seen, fmt.Errorf("list steps of worker %s: %w", w.ID, err)
 		}
 		if len(steps) > 0 {
 			continue
 		}
-		if !suspects[w.ID] {
-			found[w.ID] = true
+		spell := stranded{since: now}
+		if w.LastUsedAt != nil {
+			spell.lastUsed = *w.LastUsedAt
+		}
+		if before, ok := seen[w.ID]; ok && before.lastUsed.Equal(spell.lastUsed) {
+			spell.since = before.since
+		}
+		if now.Sub(spell.since) < r.cfg.LeasePeriod {
+			found[w.ID] = spell
 			continue
 		}
 		r.cfg.Logger.InfoContext(ctx, "releasing a worker no step holds", "worker_id", w.ID, "tenant_id", w.TenantID)

@@ -304,10 +304,10 @@ func TestStartReleasesAWorkerNoStepHolds(t *testing.T) {
 		t.Fatalf("start: %v", err)
 	}
 	defer restarted.Stop()
-	// Found stranded at the start, and again one renewal period later (it
+	// Found stranded at the start, and still a lease period later (it
 	// might have been another server's lease being recorded): released.
 	if got := h.workerState(w.ID); got != api.WorkerBusy {
-		t.Fatalf("right after start the worker is %s, want busy until it is seen stranded twice", got)
+		t.Fatalf("right after start the worker is %s, want busy until it has been stranded a lease period", got)
 	}
 	eventually.Holds(t, "the stranded worker to be released", 10*time.Second, func() bool {
 		h.clock.Advance(task.DefaultLeasePeriod / 3)

@@ -152,8 +152,7 @@ func (r *Runner) await(ctx context.Context, t *store.Task, s *store.Step, w *sto
 			return "", fmt.Errorf("get step %s: %w", s.ID, err)
 		}
 		if terminal(cur.State) {
-			*s = *cur
-			r.release(ctx, w)
+			*s = *cur // Complete released the worker; a lost one needs none
 			return s.State, nil
 		}
 		gone, err := r.workerGone(ctx, w.ID)
