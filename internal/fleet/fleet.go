@@ -19,7 +19,7 @@ import (
 var ErrLimitReached = errors.New("worker limit reached")
 
 // LiveStates are the states of a worker that exists or is being made.
-var LiveStates = []string{api.WorkerProvisioning, api.WorkerIdle, api.WorkerBusy, api.WorkerDraining, api.WorkerDestroying}
+var LiveStates = store.LiveWorkerStates
 
 // Backoff between creation attempts after a provider error: it doubles
 // from the first to the last figure and stays there, until the step's
@@ -35,10 +35,6 @@ type Fleet struct {
 	cfg      Config
 	store    store.Store
 	provider provider.Provider
-	// createMu serializes the limit check and the worker row insert of
-	// creations, so concurrent steps of a tenant cannot exceed its
-	// max_workers. It holds within one server process.
-	createMu sync.Mutex
 	// started is when the reaper started: heartbeats are not expected
 	// while the server was down.
 	started time.Time
@@ -163,24 +159,6 @@ func (f *Fleet) Acquire(ctx context.Context, p *AcquireParams) (*store.Worker, e
 	}
 }
 
-func (f *Fleet) checkLimit(ctx context.Context, tenant *store.Tenant) error {
-	t, err := f.store.TenantGet(ctx, tenant.ID) // the limit may have changed while we waited
-	if err != nil {
-		return fmt.Errorf("get tenant %s: %w", tenant.ID, err)
-	}
-	if t.MaxWorkers <= 0 {
-		return nil
-	}
-	live, err := f.store.WorkerList(ctx, &store.WorkerListParams{TenantID: t.ID, States: LiveStates})
-	if err != nil {
-		return fmt.Errorf("count workers: %w", err)
-	}
-	if len(live) >= t.MaxWorkers {
-		return fmt.Errorf("%w: tenant %s holds %d of %d workers", ErrLimitReached, t.Name, len(live), t.MaxWorkers)
-	}
-	return nil
-}
-
 // create writes the worker row, then starts its machine (invariant 3: the
 // row is durable before the provider acts, so a crash leaves no resource
 // the store does not know).
@@ -218,12 +196,12 @@ func (f *Fleet) create(ctx context.Context, p *AcquireParams, target *Target) (*
 
 // record writes the row of a new worker of p.Tenant, provisioning, with a
 // hashed one-time registration token (returned), unless the tenant holds
-// its maximum of live workers (ErrLimitReached).
+// its maximum of live workers (ErrLimitReached). The store checks the
+// limit in the same transaction, so it holds across replicas.
 func (f *Fleet) record(ctx context.Context, p *AcquireParams, target *Target) (*store.Worker, string, error) {
-	f.createMu.Lock()
-	defer f.createMu.Unlock()
-	if err := f.checkLimit(ctx, p.Tenant); err != nil {
-		return nil, "", err
+	t, err := f.store.TenantGet(ctx, p.Tenant.ID) // the limit may have changed while we waited
+	if err != nil {
+		return nil, "", fmt.Errorf("get tenant %s: %w", p.Tenant.ID, err)
 	}
 	now := f.cfg.Clock.Now()
 	token := id.Secret("dpr")
@@ -234,7 +212,11 @@ func (f *Fleet) record(ctx context.Context, p *AcquireParams, target *Target) (*
 		State: api.WorkerProvisioning, RegistrationHash: id.Hash(token),
 		CreatedAt: now, LeasedAt: &now, DestroyAt: &registerBy,
 	}
-	if err := f.store.WorkerCreate(ctx, w); err != nil {
+	err = f.store.WorkerCreate(ctx, w, t.MaxWorkers)
+	if errors.Is(err, store.ErrLimit) {
+		return nil, "", fmt.Errorf("%w: tenant %s holds its maximum of %d workers", ErrLimitReached, t.Name, t.MaxWorkers)
+	}
+	if err != nil {
 		return nil, "", fmt.Errorf("record worker: %w", err)
 	}
 	return w, token, nil

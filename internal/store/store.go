@@ -21,6 +21,8 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrConflict: a uniqueness rule or a state guard did not hold.
 	ErrConflict = errors.New("conflict")
+	// ErrLimit: WorkerCreate found the tenant at its maximum of live workers.
+	ErrLimit = errors.New("worker limit reached")
 )
 
 // Store is implemented by each backend. All times are stored and returned
@@ -103,7 +105,11 @@ type Store interface {
 	// LogList returns up to limit lines with Seq > afterSeq, in order.
 	LogList(ctx context.Context, taskID string, afterSeq int64, limit int) ([]LogLine, error)
 
-	WorkerCreate(ctx context.Context, w *Worker) error
+	// WorkerCreate inserts w. When maxLive > 0 it first counts w's
+	// tenant's live workers (LiveWorkerStates) and answers ErrLimit at
+	// maxLive, in the same transaction, so concurrent creations on any
+	// number of servers never exceed it.
+	WorkerCreate(ctx context.Context, w *Worker, maxLive int) error
 	WorkerGet(ctx context.Context, id string) (*Worker, error)
 	// WorkerGetByCredentialHash finds a live worker by its agent credential.
 	WorkerGetByCredentialHash(ctx context.Context, hash string) (*Worker, error)
@@ -134,6 +140,10 @@ type Store interface {
 
 	Close() error
 }
+
+// LiveWorkerStates are the states of a worker that exists or is being
+// made: what a tenant's worker limit counts.
+var LiveWorkerStates = []string{"provisioning", "idle", "busy", "draining", "destroying"}
 
 // Tenant is a customer instance. Zero overrides mean "use the server default".
 type Tenant struct {

@@ -31,12 +31,30 @@ func scanWorker(row pgx.Row) (*store.Worker, error) {
 
 // WorkerCreate inserts w; ErrConflict when its id, credential hash or
 // registration hash is taken.
-func (s *Store) WorkerCreate(ctx context.Context, w *store.Worker) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO workers (`+workerColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
-		w.ID, w.TenantID, w.PoolID, w.Image, w.Build, w.Provider, w.ResourceID, w.State,
-		w.RegistrationHash, w.CredentialHash, w.CreatedAt, w.RegisteredAt,
-		w.LeasedAt, w.LastUsedAt, w.LastHeartbeatAt, w.DestroyAt, w.DestroyedAt, w.DestroyReason)
+func (s *Store) WorkerCreate(ctx context.Context, w *store.Worker, maxLive int) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if maxLive > 0 {
+			// The tenant row's lock serializes the creations of one tenant
+			// across servers: count and insert cannot interleave.
+			if _, err := tx.Exec(ctx, `SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE`, w.TenantID); err != nil {
+				return err
+			}
+			var n int
+			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM workers WHERE tenant_id = $1 AND state = ANY($2)`,
+				w.TenantID, store.LiveWorkerStates).Scan(&n); err != nil {
+				return err
+			}
+			if n >= maxLive {
+				return store.ErrLimit
+			}
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO workers (`+workerColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+			w.ID, w.TenantID, w.PoolID, w.Image, w.Build, w.Provider, w.ResourceID, w.State,
+			w.RegistrationHash, w.CredentialHash, w.CreatedAt, w.RegisteredAt,
+			w.LeasedAt, w.LastUsedAt, w.LastHeartbeatAt, w.DestroyAt, w.DestroyedAt, w.DestroyReason)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("create worker %s: %w", w.ID, mapErr(err))
 	}

@@ -56,13 +56,27 @@ func queryWorkers(ctx context.Context, q querier, query string, args ...any) ([]
 
 // WorkerCreate inserts w; ErrConflict when its id, credential hash or
 // registration hash is taken.
-func (s *Store) WorkerCreate(ctx context.Context, w *store.Worker) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO workers (`+workerColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		w.ID, w.TenantID, w.PoolID, w.Image, w.Build, w.Provider, w.ResourceID, w.State,
-		w.RegistrationHash, w.CredentialHash, encTime(w.CreatedAt), encTimePtr(w.RegisteredAt),
-		encTimePtr(w.LeasedAt), encTimePtr(w.LastUsedAt), encTimePtr(w.LastHeartbeatAt),
-		encTimePtr(w.DestroyAt), encTimePtr(w.DestroyedAt), w.DestroyReason)
+func (s *Store) WorkerCreate(ctx context.Context, w *store.Worker, maxLive int) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if maxLive > 0 {
+			list, args := inList(store.LiveWorkerStates)
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM workers WHERE tenant_id = ? AND state IN `+list,
+				append([]any{w.TenantID}, args...)...).Scan(&n); err != nil {
+				return err
+			}
+			if n >= maxLive {
+				return store.ErrLimit
+			}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO workers (`+workerColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			w.ID, w.TenantID, w.PoolID, w.Image, w.Build, w.Provider, w.ResourceID, w.State,
+			w.RegistrationHash, w.CredentialHash, encTime(w.CreatedAt), encTimePtr(w.RegisteredAt),
+			encTimePtr(w.LeasedAt), encTimePtr(w.LastUsedAt), encTimePtr(w.LastHeartbeatAt),
+			encTimePtr(w.DestroyAt), encTimePtr(w.DestroyedAt), w.DestroyReason)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("create worker %s: %w", w.ID, mapErr(err))
 	}

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -20,11 +21,52 @@ func newWorker(t *testing.T, s store.Store, id, tenant, pool, state string, d ti
 	if mutate != nil {
 		mutate(w)
 	}
-	must(t, "create worker "+id, s.WorkerCreate(t.Context(), w))
+	must(t, "create worker "+id, s.WorkerCreate(t.Context(), w, 0))
 	return w
 }
 
 func testWorker(t *testing.T, open opener) {
+	t.Run("CreateWithinLimit", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		for _, id := range []string{"t1", "t2", "t3"} {
+			newTenant(t, s, id, 0)
+		}
+		newWorker(t, s, "w-live", "t1", "p1", api.WorkerBusy, 0, nil)
+		newWorker(t, s, "w-gone", "t1", "p1", api.WorkerDestroyed, 0, nil)
+		w := &store.Worker{ID: "w-second", TenantID: "t1", PoolID: "p1", State: api.WorkerProvisioning, CreatedAt: t0}
+		must(t, "create the second of two", s.WorkerCreate(t.Context(), w, 2))
+		w3 := &store.Worker{ID: "w-third", TenantID: "t1", PoolID: "p1", State: api.WorkerProvisioning, CreatedAt: t0}
+		wantErr(t, "create a third of two", s.WorkerCreate(t.Context(), w3, 2), store.ErrLimit)
+		if _, err := s.WorkerGet(t.Context(), "w-third"); err == nil {
+			t.Fatal("a worker refused for the limit was stored")
+		}
+		other := &store.Worker{ID: "w-other", TenantID: "t2", PoolID: "p1", State: api.WorkerProvisioning, CreatedAt: t0}
+		must(t, "another tenant's limit is its own", s.WorkerCreate(t.Context(), other, 1))
+
+		const tries, limit = 8, 3
+		errs := make(chan error, tries)
+		for i := range tries {
+			go func() {
+				errs <- s.WorkerCreate(t.Context(), &store.Worker{ID: "w-race-" + string(rune('a'+i)), TenantID: "t3",
+					PoolID: "p1", State: api.WorkerProvisioning, CreatedAt: t0}, limit)
+			}()
+		}
+		created := 0
+		for range tries {
+			err := <-errs
+			switch {
+			case err == nil:
+				created++
+			case !errors.Is(err, store.ErrLimit):
+				t.Fatalf("concurrent create: %v", err)
+			}
+		}
+		if created != limit {
+			t.Fatalf("%d concurrent creations under a limit of %d made %d workers", tries, limit, created)
+		}
+	})
+
 	t.Run("RoundTrip", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
@@ -37,7 +79,7 @@ func testWorker(t *testing.T, open opener) {
 		bare := &store.Worker{ID: "w2", Image: "windows-2022", Build: "b1", Provider: "process",
 			State: api.WorkerProvisioning, CreatedAt: t0}
 		for _, want := range []*store.Worker{full, bare} {
-			must(t, "create", s.WorkerCreate(t.Context(), want))
+			must(t, "create", s.WorkerCreate(t.Context(), want, 0))
 			got, err := s.WorkerGet(t.Context(), want.ID)
 			must(t, "get", err)
 			check(t, "WorkerGet "+want.ID, got, want)
@@ -56,7 +98,7 @@ func testWorker(t *testing.T, open opener) {
 			{ID: "w2", Image: "i", Build: "b", Provider: "process", State: api.WorkerIdle, CreatedAt: t0, CredentialHash: "cred"},
 			{ID: "w3", Image: "i", Build: "b", Provider: "process", State: api.WorkerIdle, CreatedAt: t0, RegistrationHash: "reg"},
 		} {
-			wantErr(t, "create duplicate "+w.ID, s.WorkerCreate(t.Context(), w), store.ErrConflict)
+			wantErr(t, "create duplicate "+w.ID, s.WorkerCreate(t.Context(), w, 0), store.ErrConflict)
 		}
 	})
 	t.Run("GetByCredentialHash", func(t *testing.T) {
