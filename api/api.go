@@ -122,7 +122,8 @@ type AddBuildRequest struct {
 	Artifacts map[string]string `json:"artifacts"`
 }
 
-// Deprecation is a pool whose image is deprecated, with the time left.
+// Deprecation is a pool whose image is deprecated or decommissioned, with
+// the time left.
 type Deprecation struct {
 	TenantID   string `json:"tenant_id"`
 	TenantName string `json:"tenant_name"`
@@ -130,9 +131,13 @@ type Deprecation struct {
 	PoolName   string `json:"pool_name"`
 	Image      string `json:"image"`
 	ImageName  string `json:"image_name"`
+	// Status is the image's: deprecated, or decommissioned when steps on
+	// the pool fail already.
+	Status string `json:"status"`
 	// EndOfLifeDate is the day steps on the pool start failing.
 	EndOfLifeDate string `json:"end_of_life_date"`
-	// DaysLeft counts whole days until EndOfLifeDate.
+	// DaysLeft counts days (a part day as one) until EndOfLifeDate; 0 once
+	// it has come.
 	DaysLeft int `json:"days_left"`
 }
 

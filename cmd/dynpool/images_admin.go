@@ -66,7 +66,7 @@ func parseArtifacts(vals []string) (map[string]string, error) {
 }
 
 // noDeprecations is what "images deprecations" prints when nothing is due.
-const noDeprecations = "no pool uses a deprecated image"
+const noDeprecations = "no pool uses a deprecated or decommissioned image"
 
 // newImagesDeprecationsCmd builds "dynpool images deprecations".
 func newImagesDeprecationsCmd(a *app) *cobra.Command {
@@ -90,13 +90,13 @@ func newImagesDeprecationsCmd(a *app) *cobra.Command {
 				fmt.Fprintln(w, noDeprecations)
 				return nil
 			}
-			tb := newTable(w, "TENANT", "POOL", "IMAGE", "END OF LIFE", "DAYS LEFT")
+			tb := newTable(w, "TENANT", "POOL", "IMAGE", "STATUS", "END OF LIFE", "DAYS LEFT")
 			for _, d := range ds {
 				days := ""
 				if d.EndOfLifeDate != "" {
 					days = strconv.Itoa(d.DaysLeft)
 				}
-				tb.row(orID(d.TenantName, d.TenantID), orID(d.PoolName, d.PoolID), d.Image, d.EndOfLifeDate, days)
+				tb.row(orID(d.TenantName, d.TenantID), orID(d.PoolName, d.PoolID), d.Image, orID(d.Status, "-"), d.EndOfLifeDate, days)
 			}
 			return tb.flush()
 		},

@@ -75,7 +75,7 @@ func TestImagesAdminCommands(t *testing.T) {
 	t.Parallel()
 	list := `{"images":[` + imageJSON + `],"aliases":[{"id":"ubuntu-default","name":"Ubuntu (default)","resolves_to":"ubuntu-22.04"}]}`
 	deprecations := `{"deprecations":[{"tenant_id":"t1","tenant_name":"acme","pool_id":"p2","pool_name":"old","image":"ubuntu-18.04",
-	 "image_name":"Ubuntu Server 18.04","end_of_life_date":"2026-12-10","days_left":11},
+	 "image_name":"Ubuntu Server 18.04","status":"deprecated","end_of_life_date":"2026-12-10","days_left":11},
 	 {"tenant_id":"t2","pool_id":"p7","image":"win-2019"}]}`
 	tests := []struct {
 		name     string
@@ -99,7 +99,7 @@ func TestImagesAdminCommands(t *testing.T) {
 			"POST /api/v1/admin/images/ubuntu-22.04/builds", `{"version":"b2","released":"2026-12-01","artifacts":{"docker":"a=b"}}`,
 			`"version": "2026.11.28"`},
 		{"deprecations", []string{"images", "deprecations"}, "GET /api/v1/admin/deprecations", "",
-			"TENANT  POOL  IMAGE         END OF LIFE  DAYS LEFT\nacme    old   ubuntu-18.04  2026-12-10   11\nt2      p7    win-2019      -            -\n"},
+			"TENANT  POOL  IMAGE         STATUS      END OF LIFE  DAYS LEFT\nacme    old   ubuntu-18.04  deprecated  2026-12-10   11\nt2      p7    win-2019      -           -            -\n"},
 		{"deprecations json", []string{"-o", "json", "images", "deprecations"}, "GET /api/v1/admin/deprecations", "",
 			`"days_left": 11`},
 	}
@@ -121,7 +121,7 @@ func TestImagesDeprecationsNone(t *testing.T) {
 	for _, tt := range []struct {
 		output, want string
 	}{
-		{outputTable, "no pool uses a deprecated image\n"},
+		{outputTable, "no pool uses a deprecated or decommissioned image\n"},
 		{outputJSON, "[]\n"},
 	} {
 		for _, answer := range []string{`{"deprecations":[]}`, `{}`} {

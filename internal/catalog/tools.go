@@ -116,7 +116,7 @@ func (e *requirementsError) Unwrap() error { return ErrRequirementUnmet }
 // images that meet them all (as [Catalog.Satisfying] gives them), e.g.
 //
 //	pool "Deploy" (Ubuntu Server 18.04) lacks kubectl=1.22.6, helm>=3; images that have them: Windows Server Core 2019
-//	pool "Deploy" (Ubuntu Server 18.04) lacks terraform; no image of the catalog has them
+//	pool "Deploy" (Ubuntu Server 18.04) lacks terraform; no image available here has them
 func RequirementsError(pool string, img *Image, missing []Requirement, satisfying []*Image) error {
 	if len(missing) == 0 {
 		return nil
@@ -127,7 +127,7 @@ func RequirementsError(pool string, img *Image, missing []Requirement, satisfyin
 	}
 	msg := fmt.Sprintf("pool %q (%s) lacks %s", pool, img.Name, strings.Join(lacks, ", "))
 	if len(satisfying) == 0 {
-		msg += "; no image of the catalog has them"
+		msg += "; no image available here has them"
 	} else {
 		names := make([]string, len(satisfying))
 		for i, s := range satisfying {

@@ -177,7 +177,7 @@ func TestRequirementsError(t *testing.T) {
 		{"two images have them", []string{"kubectl=1.22.6"}, []*Image{win, u22},
 			`pool "Deploy" (Ubuntu Server 18.04) lacks kubectl=1.22.6; images that have them: Windows Server Core 2019, Ubuntu Server 22.04`},
 		{"none has them", []string{"terraform"}, nil,
-			`pool "Deploy" (Ubuntu Server 18.04) lacks terraform; no image of the catalog has them`},
+			`pool "Deploy" (Ubuntu Server 18.04) lacks terraform; no image available here has them`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

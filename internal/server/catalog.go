@@ -111,8 +111,8 @@ func (s *Server) addBuild(w http.ResponseWriter, r *http.Request) {
 }
 
 // listDeprecations answers, for every tenant, each pool whose image is
-// deprecated (named directly: alias pools move on by themselves), with the
-// days left before its steps fail.
+// deprecated (named directly: alias pools move on by themselves) or
+// already decommissioned, with the days left before its steps fail.
 func (s *Server) listDeprecations(w http.ResponseWriter, r *http.Request) {
 	tenants, err := s.store.TenantList(r.Context())
 	if err != nil {
@@ -130,16 +130,17 @@ func (s *Server) listDeprecations(w http.ResponseWriter, r *http.Request) {
 		}
 		for _, p := range pools {
 			res, err := cat.Resolve(p.Image, now)
-			if err != nil || res.Alias != nil || res.Status != api.ImageStatusDeprecated {
+			deprecated := res != nil && res.Alias == nil && res.Status == api.ImageStatusDeprecated
+			if err != nil || !(deprecated || res.Status == api.ImageStatusDecommissioned) {
 				continue
 			}
 			d := api.Deprecation{
 				TenantID: t.ID, TenantName: t.Name, PoolID: p.ID, PoolName: p.Name,
-				Image: res.Image.ID, ImageName: res.Image.Name,
+				Image: res.Image.ID, ImageName: res.Image.Name, Status: res.Status,
 			}
 			if eol := res.Image.EndOfLifeDate; !eol.IsZero() {
 				d.EndOfLifeDate = eol.Format(time.DateOnly)
-				d.DaysLeft = int(math.Ceil(eol.Sub(now).Hours() / 24)) // a part day still counts
+				d.DaysLeft = max(0, int(math.Ceil(eol.Sub(now).Hours()/24))) // a part day still counts
 			}
 			out.Deprecations = append(out.Deprecations, d)
 		}
