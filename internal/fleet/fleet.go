@@ -28,6 +28,9 @@ var LiveStates = store.LiveWorkerStates
 const (
 	createBackoffFirst = time.Second
 	createBackoffMax   = 30 * time.Second
+	// recheckPeriod bounds a wait for a wake-up from another server
+	// (a release, a registration), in case that wake-up was lost.
+	recheckPeriod = 5 * time.Second
 )
 
 // Fleet manages the workers of every tenant on one provider.
@@ -131,7 +134,9 @@ func (f *Fleet) Acquire(ctx context.Context, p *AcquireParams) (*store.Worker, e
 		}
 		w, err = f.create(ctx, p, target)
 		if errors.Is(err, ErrLimitReached) {
-			if err := wait(released, 0, err); err != nil {
+			// Woken by a release; the timer is a safety net for a wake-up
+			// lost between servers.
+			if err := wait(released, recheckPeriod, err); err != nil {
 				return nil, err
 			}
 			continue
@@ -249,11 +254,15 @@ func (f *Fleet) claimWhenRegistered(ctx context.Context, w *store.Worker) (*stor
 		default:
 			return nil, fmt.Errorf("worker %s did not start: it is %s (%s)", w.ID, cur.State, cur.DestroyReason)
 		}
+		recheck := f.cfg.Clock.NewTimer(recheckPeriod)
 		select {
 		case <-changed:
+		case <-recheck.Chan():
 		case <-ctx.Done():
+			recheck.Stop()
 			return nil, fmt.Errorf("%w while waiting for worker %s to register", ctx.Err(), w.ID)
 		}
+		recheck.Stop()
 	}
 }
 

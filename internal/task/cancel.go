@@ -31,11 +31,8 @@ func (r *Runner) Cancel(ctx context.Context, tenantID, id string) (*store.Task, 
 		return nil, fmt.Errorf("cancel task: %w", err)
 	}
 	r.log(ctx, t.ID, "", api.LevelWarning, "Task canceled by request")
-	r.mu.Lock()
-	if cancel, ok := r.cancels[id]; ok {
-		cancel()
-	}
-	r.mu.Unlock()
+	// Wakes the task's goroutine on whichever server runs it.
+	r.hub.Notify("cancel/" + id)
 	return t, nil
 }
 

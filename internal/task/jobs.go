@@ -156,8 +156,8 @@ func (r *Runner) Complete(ctx context.Context, w *store.Worker, jobID string, re
 		r.log(ctx, t.ID, s.Name, level, "Step %q %s%s on worker %s: %s", s.Name, s.State, took, w.ID, s.Error)
 	}
 	// The worker is handed back here, in the same request, rather than by
-	// the goroutine awaiting the step (perhaps on another replica): no
-	// moment exists in which it is busy with no step while its servers live.
+	// the goroutine awaiting the step (perhaps on another replica), so it is
+	// busy with no step for a few milliseconds only.
 	r.release(ctx, w)
 	r.hub.Notify("step/" + s.ID)
 	return nil

@@ -68,12 +68,50 @@ func (r *Runner) Start(ctx context.Context) error {
 	if err := r.takeOver(ctx); err != nil {
 		return err
 	}
-	r.wg.Add(1)
+	r.wg.Add(2)
+	go r.renew(r.ctx)
 	go r.keep(r.ctx, suspects)
 	return nil
 }
 
-// keep runs the periodic work of Start until Stop.
+// renew extends this runner's task leases every third of the lease
+// period, on its own so that slow work elsewhere cannot delay it. When
+// renewals have failed for a whole lease period, other servers may have
+// taken the tasks over: the local task goroutines stop, so no task runs
+// twice.
+func (r *Runner) renew(ctx context.Context) {
+	defer r.wg.Done()
+	ticker := r.cfg.Clock.NewTicker(r.cfg.LeasePeriod / 3)
+	defer ticker.Stop()
+	lastOK := r.cfg.Clock.Now()
+	for {
+		select {
+		case <-r.stopping:
+			return
+		case <-ticker.Chan():
+		}
+		now := r.cfg.Clock.Now()
+		rctx, cancel := context.WithTimeout(ctx, r.cfg.LeasePeriod/3)
+		_, err := r.store.TaskRenew(rctx, r.cfg.Owner, now.Add(r.cfg.LeasePeriod))
+		cancel()
+		if err == nil {
+			lastOK = now
+			continue
+		}
+		r.cfg.Logger.ErrorContext(ctx, "renew task leases", "owner", r.cfg.Owner, "error", err)
+		if now.Sub(lastOK) >= r.cfg.LeasePeriod {
+			r.cfg.Logger.ErrorContext(ctx, "task leases lapsed; stopping this server's tasks for another to take over", "owner", r.cfg.Owner)
+			r.mu.Lock()
+			for _, cancel := range r.cancels {
+				cancel()
+			}
+			r.mu.Unlock()
+		}
+	}
+}
+
+// keep takes over orphaned tasks and releases stranded workers every
+// third of the lease period, until Stop.
 func (r *Runner) keep(ctx context.Context, suspects map[string]stranded) {
 	defer r.wg.Done()
 	ticker := r.cfg.Clock.NewTicker(r.cfg.LeasePeriod / 3)
@@ -83,10 +121,6 @@ func (r *Runner) keep(ctx context.Context, suspects map[string]stranded) {
 		case <-r.stopping:
 			return
 		case <-ticker.Chan():
-		}
-		until := r.cfg.Clock.Now().Add(r.cfg.LeasePeriod)
-		if _, err := r.store.TaskRenew(ctx, r.cfg.Owner, until); err != nil {
-			r.cfg.Logger.ErrorContext(ctx, "renew task leases", "owner", r.cfg.Owner, "error", err)
 		}
 		if err := r.takeOver(ctx); err != nil {
 			r.cfg.Logger.ErrorContext(ctx, "take over tasks", "error", err)
@@ -107,6 +141,11 @@ func (r *Runner) takeOver(ctx context.Context) error {
 	}
 	now := r.cfg.Clock.Now()
 	for _, t := range tasks {
+		select {
+		case <-r.stopping:
+			return nil
+		default:
+		}
 		if r.running(t.ID) || (t.Owner != "" && t.Owner != r.cfg.Owner && t.OwnerUntil != nil && t.OwnerUntil.After(now)) {
 			continue
 		}
@@ -199,11 +238,19 @@ func (r *Runner) start(id string) {
 	if r.ctx == nil {
 		return // not started: Start will resume it from the store
 	}
+	select {
+	case <-r.stopping:
+		return // stopping: the next start, or another server, takes it
+	default:
+	}
 	if _, running := r.cancels[id]; running {
 		return
 	}
 	ctx, cancel := context.WithCancel(r.ctx)
 	r.cancels[id] = cancel
+	// A cancel may arrive through any server: it is published under
+	// "cancel/<task>" and ends this goroutine's waits wherever it runs.
+	canceled := r.hub.Wait("cancel/" + id)
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
@@ -212,6 +259,14 @@ func (r *Runner) start(id string) {
 			delete(r.cancels, id)
 			r.mu.Unlock()
 			cancel()
+			r.hub.Forget("cancel/" + id)
+		}()
+		go func() {
+			select {
+			case <-canceled:
+				cancel()
+			case <-ctx.Done():
+			}
 		}()
 		if err := r.runTask(ctx, id); err != nil && ctx.Err() == nil {
 			r.cfg.Logger.ErrorContext(ctx, "task runner failed", "task_id", id, "error", err)

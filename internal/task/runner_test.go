@@ -373,3 +373,29 @@ func TestStepWaitingForAWorkerGetsTheBuildReleasedMeanwhile(t *testing.T) {
 		t.Fatalf("worker of the old build = %s, want destroyed", got)
 	}
 }
+
+func TestCancelThroughAnotherServerReachesTheRunningTask(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	tk := h.submit("sleep 60")
+	w := h.register()
+	h.waitTask(tk.ID, "the step to lease the worker", leased(w))
+	// Another server, with a hub of its own: its wake-up never reaches
+	// this runner, as when a notification between replicas is lost.
+	other := task.New(task.Config{Catalog: h.catalog.Load, Clock: h.clock, Logger: slog.New(slog.DiscardHandler)}, h.store, h.fleet)
+	if _, err := other.Cancel(t.Context(), h.tenant.ID, tk.ID); err != nil {
+		t.Fatalf("cancel through the other server: %v", err)
+	}
+	eventually.Holds(t, "the running task to see the cancel", 10*time.Second, func() bool {
+		h.clock.Advance(task.DefaultWorkerCheckPeriod)
+		got, err := h.store.TaskGet(t.Context(), "", tk.ID)
+		return err == nil && got.FinishedAt != nil
+	})
+	got, _ := h.store.TaskGet(t.Context(), "", tk.ID)
+	if got.State != api.StateCanceled || got.Steps[0].State != api.StateCanceled {
+		t.Fatalf("task %s, step %s; want both canceled", got.State, got.Steps[0].State)
+	}
+	if state := h.workerState(w.ID); state != api.WorkerIdle {
+		t.Fatalf("worker = %s, want idle: no agent took the canceled step", state)
+	}
+}

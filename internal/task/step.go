@@ -165,6 +165,11 @@ func (r *Runner) await(ctx context.Context, t *store.Task, s *store.Step, w *sto
 		select {
 		case <-ended:
 		case <-check.Chan():
+			// A safety net behind the notifications: a cancel whose
+			// wake-up was lost between servers is seen here.
+			if cur, err := r.store.TaskGet(ctx, "", t.ID); err == nil && cur.State == api.StateCanceled {
+				return r.interrupted(ctx, t, s, w)
+			}
 		case <-ctx.Done():
 			return r.interrupted(ctx, t, s, w)
 		}
@@ -191,6 +196,9 @@ func (r *Runner) workerGone(ctx context.Context, id string) (string, error) {
 func (r *Runner) workerLost(ctx context.Context, t *store.Task, s *store.Step, why string) (string, error) {
 	if s.DispatchedAt != nil {
 		return r.fail(ctx, s, "worker lost: %s", why)
+	}
+	if !r.stillOwns(ctx, t.ID) {
+		return "", nil // another server took the task over; it runs the step
 	}
 	r.log(ctx, t.ID, s.Name, api.LevelWarning, "The step had not started when its %s; getting another worker", why)
 	s.WorkerID = ""

@@ -46,6 +46,7 @@ func elect(ctx context.Context, url, name string, period time.Duration, lead fun
 	if period <= 0 {
 		return fmt.Errorf("elect %s: period %v is not positive", name, period)
 	}
+	withKeepalives(cfg.ConnConfig)
 	e := &elector{cfg: cfg.ConnConfig, name: name, period: period, lead: lead, locked: locked}
 	defer e.disconnect()
 	for {

@@ -66,6 +66,7 @@ func listen(ctx context.Context, url, channel string, ready chan<- struct{}, fn 
 	if err != nil {
 		return fmt.Errorf("listen on %s at %s: %w", channel, redact(url), err)
 	}
+	withKeepalives(cfg.ConnConfig)
 	wait := listenRetryMin
 	for {
 		err := listenOnce(ctx, cfg.ConnConfig, channel, fn, func(pid uint32) {
