@@ -127,10 +127,14 @@ func TestImageLifecycleEndToEnd(t *testing.T) {
 	if err := json.Unmarshal(body, &deps); status != 200 || err != nil || len(deps.Deprecations) != 2 {
 		t.Fatalf("deprecations = %d %s, want the legacy and the pinned pool", status, body)
 	}
-	if d := deps.Deprecations[0]; d.PoolName != "Legacy" || d.Status != api.ImageStatusDecommissioned || d.DaysLeft != 0 {
+	byPool := map[string]api.Deprecation{}
+	for _, d := range deps.Deprecations {
+		byPool[d.PoolName] = d
+	}
+	if d := byPool["Legacy"]; d.Status != api.ImageStatusDecommissioned || d.DaysLeft != 0 {
 		t.Errorf("deprecation = %+v, want Legacy, decommissioned, no days left", d)
 	}
-	if d := deps.Deprecations[1]; d.PoolName != "Pinned" || d.TenantName != "acme" || d.EndOfLifeDate != "2027-01-15" || d.DaysLeft != 47 {
+	if d := byPool["Pinned"]; d.TenantName != "acme" || d.Status != api.ImageStatusDeprecated || d.EndOfLifeDate != "2027-01-15" || d.DaysLeft != 47 {
 		t.Errorf("deprecation = %+v, want Pinned of acme, 47 days (46 and a part) before 2027-01-15", d)
 	}
 }
