@@ -23,6 +23,9 @@ var (
 	ErrConflict = errors.New("conflict")
 	// ErrLimit: WorkerCreate found the tenant at its maximum of live workers.
 	ErrLimit = errors.New("worker limit reached")
+	// ErrNoOwner: an empty task owner, which would claim nothing, or renew
+	// or release the leases of every task without an owner.
+	ErrNoOwner = errors.New("no owner given")
 )
 
 // Store is implemented by each backend. All times are stored and returned
@@ -268,6 +271,51 @@ type WorkerUpdateParams struct {
 	DestroyAt        *time.Time
 	DestroyedAt      *time.Time
 	DestroyReason    *string
+}
+
+// Assignment is one column WorkerUpdateParams sets, with its value: a
+// string, or a time.Time that each backend encodes its own way.
+type Assignment struct {
+	Column string
+	Value  any
+}
+
+// Assignments lists the columns p sets, state first, in a fixed order: the
+// one list both backends build their UPDATE from.
+func (p *WorkerUpdateParams) Assignments() []Assignment {
+	var out []Assignment
+	if p.State != "" {
+		out = append(out, Assignment{"state", p.State})
+	}
+	for _, f := range []struct {
+		column string
+		value  *string
+	}{
+		{"resource_id", p.ResourceID},
+		{"registration_hash", p.RegistrationHash},
+		{"credential_hash", p.CredentialHash},
+		{"destroy_reason", p.DestroyReason},
+	} {
+		if f.value != nil {
+			out = append(out, Assignment{f.column, *f.value})
+		}
+	}
+	for _, f := range []struct {
+		column string
+		value  *time.Time
+	}{
+		{"registered_at", p.RegisteredAt},
+		{"leased_at", p.LeasedAt},
+		{"last_used_at", p.LastUsedAt},
+		{"last_heartbeat_at", p.LastHeartbeatAt},
+		{"destroy_at", p.DestroyAt},
+		{"destroyed_at", p.DestroyedAt},
+	} {
+		if f.value != nil {
+			out = append(out, Assignment{f.column, *f.value})
+		}
+	}
+	return out
 }
 
 // WorkerAcquireIdleParams selects the idle worker to lease for a step.

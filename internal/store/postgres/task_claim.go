@@ -2,16 +2,11 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/dynpool/dynpool/internal/store"
 )
-
-// errNoOwner is returned for an empty owner: it would claim nothing, or
-// renew or release the leases of every task without an owner.
-var errNoOwner = errors.New("no owner given")
 
 // TaskClaim makes p.Owner the runner of unfinished task p.ID until
 // p.Until, in one UPDATE whose guard (no owner, p.Owner already, or a
@@ -21,7 +16,7 @@ var errNoOwner = errors.New("no owner given")
 // is finished; ErrNotFound for an unknown id.
 func (s *Store) TaskClaim(ctx context.Context, p *store.TaskClaimParams) error {
 	if p.Owner == "" {
-		return fmt.Errorf("claim task %s: %w", p.ID, errNoOwner)
+		return fmt.Errorf("claim task %s: %w", p.ID, store.ErrNoOwner)
 	}
 	tag, err := s.pool.Exec(ctx, `UPDATE tasks SET owner = $2, owner_until = $3
 		WHERE id = $1 AND finished_at IS NULL
@@ -41,7 +36,7 @@ func (s *Store) TaskClaim(ctx context.Context, p *store.TaskClaimParams) error {
 // it changed.
 func (s *Store) TaskRenew(ctx context.Context, owner string, until time.Time) (int, error) {
 	if owner == "" {
-		return 0, fmt.Errorf("renew tasks: %w", errNoOwner)
+		return 0, fmt.Errorf("renew tasks: %w", store.ErrNoOwner)
 	}
 	tag, err := s.pool.Exec(ctx, `UPDATE tasks SET owner_until = $2 WHERE owner = $1 AND finished_at IS NULL`,
 		owner, until)
@@ -55,7 +50,7 @@ func (s *Store) TaskRenew(ctx context.Context, owner string, until time.Time) (i
 // unfinished task of owner, keeping owner.
 func (s *Store) TaskRelease(ctx context.Context, owner string) error {
 	if owner == "" {
-		return fmt.Errorf("release tasks: %w", errNoOwner)
+		return fmt.Errorf("release tasks: %w", store.ErrNoOwner)
 	}
 	if _, err := s.pool.Exec(ctx, `UPDATE tasks SET owner_until = $2 WHERE owner = $1 AND finished_at IS NULL`,
 		owner, time.Time{}); err != nil {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -53,40 +52,9 @@ func workerSets(p *store.WorkerUpdateParams) ([]string, []any) {
 		sets []string
 		args []any
 	)
-	add := func(column string, value any) {
-		args = append(args, value)
-		sets = append(sets, fmt.Sprintf("%s = $%d", column, len(args)))
-	}
-	if p.State != "" {
-		add("state", p.State)
-	}
-	for _, f := range []struct {
-		column string
-		value  *string
-	}{
-		{"resource_id", p.ResourceID},
-		{"registration_hash", p.RegistrationHash},
-		{"credential_hash", p.CredentialHash},
-		{"destroy_reason", p.DestroyReason},
-	} {
-		if f.value != nil {
-			add(f.column, *f.value)
-		}
-	}
-	for _, f := range []struct {
-		column string
-		value  *time.Time
-	}{
-		{"registered_at", p.RegisteredAt},
-		{"leased_at", p.LeasedAt},
-		{"last_used_at", p.LastUsedAt},
-		{"last_heartbeat_at", p.LastHeartbeatAt},
-		{"destroy_at", p.DestroyAt},
-		{"destroyed_at", p.DestroyedAt},
-	} {
-		if f.value != nil {
-			add(f.column, *f.value)
-		}
+	for _, a := range p.Assignments() {
+		args = append(args, a.Value)
+		sets = append(sets, fmt.Sprintf("%s = $%d", a.Column, len(args)))
 	}
 	if len(sets) == 0 {
 		sets = append(sets, "state = state")

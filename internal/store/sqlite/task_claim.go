@@ -2,16 +2,11 @@ package sqlite
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/dynpool/dynpool/internal/store"
 )
-
-// errNoOwner is returned for an empty owner: it would claim nothing, or
-// renew or release the leases of every task without an owner.
-var errNoOwner = errors.New("no owner given")
 
 // TaskClaim makes p.Owner the runner of unfinished task p.ID until
 // p.Until, in one guarded UPDATE (no owner, p.Owner already, or a lease
@@ -20,7 +15,7 @@ var errNoOwner = errors.New("no owner given")
 // the task is finished; ErrNotFound for an unknown id.
 func (s *Store) TaskClaim(ctx context.Context, p *store.TaskClaimParams) error {
 	if p.Owner == "" {
-		return fmt.Errorf("claim task %s: %w", p.ID, errNoOwner)
+		return fmt.Errorf("claim task %s: %w", p.ID, store.ErrNoOwner)
 	}
 	res, err := s.db.ExecContext(ctx, `UPDATE tasks SET owner = ?, owner_until = ?
 		WHERE id = ? AND finished_at IS NULL
@@ -40,7 +35,7 @@ func (s *Store) TaskClaim(ctx context.Context, p *store.TaskClaimParams) error {
 // it changed.
 func (s *Store) TaskRenew(ctx context.Context, owner string, until time.Time) (int, error) {
 	if owner == "" {
-		return 0, fmt.Errorf("renew tasks: %w", errNoOwner)
+		return 0, fmt.Errorf("renew tasks: %w", store.ErrNoOwner)
 	}
 	n, err := s.setOwnerUntil(ctx, owner, encTime(until))
 	if err != nil {
@@ -53,7 +48,7 @@ func (s *Store) TaskRenew(ctx context.Context, owner string, until time.Time) (i
 // task of owner, keeping owner.
 func (s *Store) TaskRelease(ctx context.Context, owner string) error {
 	if owner == "" {
-		return fmt.Errorf("release tasks: %w", errNoOwner)
+		return fmt.Errorf("release tasks: %w", store.ErrNoOwner)
 	}
 	if _, err := s.setOwnerUntil(ctx, owner, encTime(time.Time{})); err != nil {
 		return fmt.Errorf("release tasks of %s: %w", owner, err)

@@ -46,40 +46,13 @@ func workerSets(p *store.WorkerUpdateParams) ([]string, []any) {
 		sets []string
 		args []any
 	)
-	add := func(column string, value any) {
-		sets = append(sets, column+" = ?")
-		args = append(args, value)
-	}
-	if p.State != "" {
-		add("state", p.State)
-	}
-	for _, f := range []struct {
-		column string
-		value  *string
-	}{
-		{"resource_id", p.ResourceID},
-		{"registration_hash", p.RegistrationHash},
-		{"credential_hash", p.CredentialHash},
-		{"destroy_reason", p.DestroyReason},
-	} {
-		if f.value != nil {
-			add(f.column, *f.value)
+	for _, a := range p.Assignments() {
+		v := a.Value
+		if t, ok := v.(time.Time); ok {
+			v = encTime(t)
 		}
-	}
-	for _, f := range []struct {
-		column string
-		value  *time.Time
-	}{
-		{"registered_at", p.RegisteredAt},
-		{"leased_at", p.LeasedAt},
-		{"last_used_at", p.LastUsedAt},
-		{"last_heartbeat_at", p.LastHeartbeatAt},
-		{"destroy_at", p.DestroyAt},
-		{"destroyed_at", p.DestroyedAt},
-	} {
-		if f.value != nil {
-			add(f.column, encTime(*f.value))
-		}
+		sets = append(sets, a.Column+" = ?")
+		args = append(args, v)
 	}
 	if len(sets) == 0 {
 		sets = append(sets, "state = state")
