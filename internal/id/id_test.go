@@ -25,7 +25,7 @@ func TestNewAndSecretAreShapedAndUnique(t *testing.T) {
 func TestHashIsStableAndSeparatesSecrets(t *testing.T) {
 	t.Parallel()
 	a, b := Secret("dpk"), Secret("dpk")
-	if Hash(a) != Hash(a) {
+	if first, again := Hash(a), Hash(a); first != again {
 		t.Fatal("Hash of one secret differs between calls")
 	}
 	if Hash(a) == Hash(b) {
