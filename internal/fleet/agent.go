@@ -48,8 +48,12 @@ func (f *Fleet) Register(ctx context.Context, token string) (*store.Worker, stri
 	if err != nil {
 		return nil, "", fmt.Errorf("register worker: %w", err)
 	}
+	// CreatedAt is taken just before the provider is asked (record), so
+	// this is the provider's start plus the agent's.
+	startup := now.Sub(w.CreatedAt)
+	f.cfg.Metrics.created(startup)
 	f.cfg.Logger.InfoContext(ctx, "worker registered", "worker_id", w.ID, "tenant_id", w.TenantID,
-		"startup", now.Sub(w.CreatedAt).String())
+		"startup", startup.String())
 	f.hub.Notify("worker/" + w.ID)
 	f.hub.Notify("released/" + w.TenantID)
 	return w, credential, nil

@@ -57,9 +57,12 @@ type Config struct {
 	// Hub wakes waiters when workers change; share one with the task
 	// runner, and give it a publisher when several servers share a store.
 	// Nil means a hub of the fleet's own.
-	Hub    *notify.Hub
-	Clock  clockwork.Clock
-	Logger *slog.Logger
+	Hub *notify.Hub
+	// Metrics records creations, creation failures and destroys
+	// ([NewMetrics]); nil records none.
+	Metrics *Metrics
+	Clock   clockwork.Clock
+	Logger  *slog.Logger
 }
 
 func (c *Config) setDefaults() {

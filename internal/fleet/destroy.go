@@ -46,6 +46,7 @@ func (f *Fleet) finish(ctx context.Context, w *store.Worker, state, reason strin
 		return fmt.Errorf("record destroyed worker %s: %w", w.ID, err)
 	}
 	f.cfg.Logger.InfoContext(ctx, "worker destroyed", "worker_id", w.ID, "tenant_id", w.TenantID, "reason", reason)
+	f.cfg.Metrics.destroyed(reason)
 	f.hub.Notify("worker/" + w.ID)
 	f.hub.Notify("released/" + w.TenantID)
 	return nil

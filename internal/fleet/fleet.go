@@ -57,6 +57,7 @@ func New(cfg Config, st store.Store, p provider.Provider) (*Fleet, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("fleet config: %w", err)
 	}
+	cfg.Metrics.init(p.Name())
 	return &Fleet{cfg: cfg, store: st, provider: p, hub: cfg.Hub}, nil
 }
 
@@ -186,6 +187,7 @@ func (f *Fleet) create(ctx context.Context, p *AcquireParams, target *Target) (*
 	ctx = context.WithoutCancel(ctx)
 	if err != nil {
 		f.cfg.Logger.WarnContext(ctx, "worker creation failed", "worker_id", w.ID, "tenant_id", w.TenantID, "error", err)
+		f.cfg.Metrics.creationFailed(f.provider.Name())
 		return nil, errors.Join(
 			fmt.Errorf("create worker %s with provider %s: %w", w.ID, f.provider.Name(), err),
 			f.finish(ctx, w, api.WorkerDestroyed, api.DestroyCreateFailed))

@@ -98,9 +98,9 @@ func (c *Config) validate() error {
 }
 
 func (c *Config) fleetConfig(installation, url string, hub *notify.Hub, onLost func(w *store.Worker, reason string),
-	retire func(context.Context, *store.Worker) (string, error)) fleet.Config {
+	retire func(context.Context, *store.Worker) (string, error), m *fleet.Metrics) fleet.Config {
 	return fleet.Config{
-		Retire: retire, Hub: hub,
+		Retire: retire, Hub: hub, Metrics: m,
 		Installation: installation, ServerURL: url,
 		IdleTimeout: c.IdleTimeout, MaxLifetime: c.MaxLifetime,
 		ReaperPeriod: c.ReaperPeriod, ReconcilePeriod: c.ReconcilePeriod,
@@ -110,6 +110,9 @@ func (c *Config) fleetConfig(installation, url string, hub *notify.Hub, onLost f
 	}
 }
 
-func (c *Config) taskConfig(cat func() *catalog.Catalog, hub *notify.Hub) task.Config {
-	return task.Config{LeaseTimeout: c.LeaseTimeout, Catalog: cat, Hub: hub, LeasePeriod: c.TaskLeasePeriod, Clock: c.Clock, Logger: c.Logger}
+func (c *Config) taskConfig(cat func() *catalog.Catalog, hub *notify.Hub, m *task.Metrics) task.Config {
+	return task.Config{
+		LeaseTimeout: c.LeaseTimeout, Catalog: cat, Hub: hub, LeasePeriod: c.TaskLeasePeriod,
+		Metrics: m, Clock: c.Clock, Logger: c.Logger,
+	}
 }

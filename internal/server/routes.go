@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"github.com/dynpool/dynpool/api"
 	"github.com/dynpool/dynpool/internal/id"
 	"github.com/dynpool/dynpool/internal/store"
@@ -53,7 +51,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /agent/v1/jobs/{id}/log", agent(s.jobLog))
 	mux.HandleFunc("POST /agent/v1/jobs/{id}/complete", agent(s.completeJob))
 
-	mux.Handle("GET /metrics", promhttp.Handler())
+	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, api.Health{Status: "ok"})
 	})

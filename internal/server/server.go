@@ -42,6 +42,7 @@ type Server struct {
 	catalog    atomic.Pointer[catalog.Catalog]
 	fleet      *fleet.Fleet
 	runner     *task.Runner
+	metrics    *metrics
 	listener   net.Listener
 	url        string
 	adminToken string
@@ -120,17 +121,21 @@ func (s *Server) wire(installation string) error {
 	if err != nil {
 		return fmt.Errorf("process provider: %w", err)
 	}
+	s.metrics, err = newMetrics(s.store, s.cfg.Logger)
+	if err != nil {
+		return err
+	}
 	var runner *task.Runner
 	onLost := func(w *store.Worker, reason string) { runner.WorkerLost(w, reason) }
 	agentURL := s.cfg.AdvertiseURL
 	if agentURL == "" {
 		agentURL = s.url
 	}
-	s.fleet, err = fleet.New(s.cfg.fleetConfig(installation, agentURL, s.hub, onLost, s.retire), s.store, prov)
+	s.fleet, err = fleet.New(s.cfg.fleetConfig(installation, agentURL, s.hub, onLost, s.retire, s.metrics.fleet), s.store, prov)
 	if err != nil {
 		return err
 	}
-	runner = task.New(s.cfg.taskConfig(s.catalog.Load, s.hub), s.store, s.fleet)
+	runner = task.New(s.cfg.taskConfig(s.catalog.Load, s.hub, s.metrics.task), s.store, s.fleet)
 	s.runner = runner
 	return nil
 }

@@ -46,8 +46,11 @@ type Config struct {
 	// LeasePeriod is how long a task stays claimed by a runner that stops
 	// renewing it (it died): then another runner takes it over.
 	LeasePeriod time.Duration
-	Clock       clockwork.Clock
-	Logger      *slog.Logger
+	// Metrics records how long steps wait for a worker ([NewMetrics]);
+	// nil records nothing.
+	Metrics *Metrics
+	Clock   clockwork.Clock
+	Logger  *slog.Logger
 }
 
 func (c *Config) setDefaults() {

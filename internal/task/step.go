@@ -84,6 +84,7 @@ func (r *Runner) execute(ctx context.Context, t *store.Task, s *store.Step) (str
 	defer cancel(nil)
 	leaseTimer := r.cfg.Clock.AfterFunc(r.cfg.LeaseTimeout, func() { cancel(errLeaseTimeout) })
 	defer leaseTimer.Stop()
+	doneWaiting := r.cfg.Metrics.waitStarted(tenant.ID)
 	w, err := r.fleet.Acquire(actx, &fleet.AcquireParams{
 		Tenant: tenant, PoolID: pool.ID,
 		Target: func(ctx context.Context) (*fleet.Target, error) {
@@ -103,6 +104,7 @@ func (r *Runner) execute(ctx context.Context, t *store.Task, s *store.Step) (str
 				target.res.Image.Name, w.Build, w.ID, r.fleet.Provider().Name())
 		},
 	})
+	doneWaiting()
 	r.provisioning.Delete(s.ID)
 	if err != nil {
 		switch {
@@ -123,8 +125,10 @@ func (r *Runner) execute(ctx context.Context, t *store.Task, s *store.Step) (str
 		r.release(ctx, w)
 		return "", fmt.Errorf("record worker of step %s: %w", s.ID, err)
 	}
+	waited := r.cfg.Clock.Since(now)
+	r.cfg.Metrics.acquired(waited)
 	r.log(ctx, t.ID, s.Name, api.LevelInfo, "Leased worker %s (%s, build %s) in %s",
-		w.ID, target.res.Image.Name, w.Build, r.cfg.Clock.Since(now).Round(time.Millisecond))
+		w.ID, target.res.Image.Name, w.Build, waited.Round(time.Millisecond))
 	r.hub.Notify("job/" + w.ID)
 	return r.await(ctx, t, s, w)
 }
