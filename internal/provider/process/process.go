@@ -190,8 +190,10 @@ func (p *Provider) reap(workerID string, cmd *exec.Cmd, c *child) {
 		delete(p.children, workerID)
 	}
 	p.mu.Unlock()
-	close(c.exited)
+	// Log before announcing the exit: whoever waits on it may be gone, and
+	// its logger with it, right after.
 	p.cfg.Logger.InfoContext(context.Background(), "worker process exited", "worker_id", workerID, "pid", cmd.Process.Pid, "result", fmt.Sprint(err))
+	close(c.exited)
 }
 
 // workerDir returns <Dir>/<id>, or ErrInvalidWorkerID.
