@@ -1,0 +1,99 @@
+package docker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+
+	"github.com/dynpool/dynpool/internal/provider"
+)
+
+// stopGrace is how long a worker's agent has between SIGTERM (through the
+// container's init) and SIGKILL when its container is destroyed: longer
+// than the agent's own grace for its script (agent.ScriptKillGrace, 5 s),
+// as in the process provider, so an agent told to stop can stop its
+// script and report the job. An agent that exits on SIGTERM costs no wait.
+const stopGrace = 10
+
+// Destroy stops container resourceID (SIGTERM, SIGKILL after stopGrace
+// seconds), force-removes it with its anonymous volumes, and then, best
+// effort, removes its tenant's network if no container of this
+// installation is left for that tenant. A container that is gone already
+// (or an id that names no container) is not an error; a container of
+// another installation is. Concurrent calls for one id run one after the
+// other.
+func (p *Provider) Destroy(ctx context.Context, resourceID string) error {
+	if resourceID == "" {
+		return errors.New("destroy worker: resource id is empty")
+	}
+	unlock := p.locks.lock("container/" + resourceID)
+	defer unlock()
+	info, err := p.client.ContainerInspect(ctx, resourceID)
+	if cerrdefs.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("destroy worker container %s: %w", resourceID, err)
+	}
+	if info.ID != resourceID {
+		// The engine also finds containers by name and id prefix; our ids
+		// are full ids, so ours is gone.
+		return nil
+	}
+	var labels map[string]string
+	if info.Config != nil {
+		labels = info.Config.Labels
+	}
+	if inst := labels[provider.LabelInstallation]; inst != p.cfg.Installation {
+		return fmt.Errorf("destroy worker container %s: it belongs to installation %q, not %q", resourceID, inst, p.cfg.Installation)
+	}
+	timeout := stopGrace
+	if err := p.client.ContainerStop(ctx, resourceID, container.StopOptions{Timeout: &timeout}); err != nil && !cerrdefs.IsNotFound(err) {
+		return fmt.Errorf("destroy worker container %s: stop: %w", resourceID, err)
+	}
+	err = p.client.ContainerRemove(ctx, resourceID, container.RemoveOptions{Force: true, RemoveVolumes: true})
+	if err != nil && !cerrdefs.IsNotFound(err) {
+		return fmt.Errorf("destroy worker container %s: remove: %w", resourceID, err)
+	}
+	p.cfg.Logger.InfoContext(ctx, "worker container destroyed", "worker_id", labels[provider.LabelWorker],
+		"tenant_id", labels[provider.LabelTenant], "container_id", resourceID)
+	if tenant := labels[provider.LabelTenant]; tenant != "" {
+		p.removeNetworkIfUnused(ctx, tenant)
+	}
+	return nil
+}
+
+// removeNetworkIfUnused removes tenant's network when no container of this
+// installation and tenant is left, in any state. Failures are logged: a
+// network left behind is removed by the tenant's next Destroy.
+func (p *Provider) removeNetworkIfUnused(ctx context.Context, tenant string) {
+	name := p.networkName(tenant)
+	unlock := p.locks.lock("network/" + name)
+	defer unlock()
+	left, err := p.client.ContainerList(ctx, container.ListOptions{
+		All: true,
+		Filters: filters.NewArgs(
+			filters.Arg("label", provider.LabelInstallation+"="+p.cfg.Installation),
+			filters.Arg("label", provider.LabelTenant+"="+tenant),
+		),
+	})
+	if err != nil {
+		p.cfg.Logger.WarnContext(ctx, "list containers before removing tenant network", "tenant_id", tenant, "network", name, "error", err)
+		return
+	}
+	if len(left) > 0 {
+		return
+	}
+	err = p.client.NetworkRemove(ctx, name)
+	switch {
+	case err == nil:
+		p.cfg.Logger.InfoContext(ctx, "tenant network removed", "tenant_id", tenant, "network", name)
+	case cerrdefs.IsNotFound(err):
+	default:
+		p.cfg.Logger.WarnContext(ctx, "remove tenant network", "tenant_id", tenant, "network", name, "error", err)
+	}
+}
