@@ -11,6 +11,7 @@ import (
 	"github.com/dynpool/dynpool/internal/catalog"
 	"github.com/dynpool/dynpool/internal/fleet"
 	"github.com/dynpool/dynpool/internal/notify"
+	"github.com/dynpool/dynpool/internal/provider/docker"
 	"github.com/dynpool/dynpool/internal/store"
 	"github.com/dynpool/dynpool/internal/task"
 )
@@ -33,9 +34,13 @@ type Config struct {
 	// AdvertiseURL is the URL agents reach the servers at: a load balancer
 	// in front of replicas. Empty means this server's own URL.
 	AdvertiseURL string
-	// Provider names the provider workers are made with; only "process"
-	// exists so far.
+	// Provider names the provider workers are made with: "process" (local
+	// processes, the default) or "docker" (containers).
 	Provider string
+	// Docker configures the docker provider; its Installation, AgentBinary
+	// (default: this executable, which must then be statically linked) and
+	// Logger are filled in by the server.
+	Docker docker.Config
 	// Catalog is the catalog in force; nil means catalog.Builtin().
 	Catalog *catalog.Catalog
 	// CatalogPath is the file Catalog was read from, read again by
@@ -91,8 +96,8 @@ func (c *Config) validate() error {
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("a data directory is required (--data)"))
 	}
-	if c.Provider != "process" {
-		errs = append(errs, errors.New("unknown provider "+c.Provider+" (available: process)"))
+	if c.Provider != "process" && c.Provider != "docker" {
+		errs = append(errs, errors.New("unknown provider "+c.Provider+" (available: process, docker)"))
 	}
 	return errors.Join(errs...)
 }

@@ -9,6 +9,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -21,6 +22,8 @@ import (
 	"github.com/dynpool/dynpool/internal/fleet"
 	"github.com/dynpool/dynpool/internal/id"
 	"github.com/dynpool/dynpool/internal/notify"
+	"github.com/dynpool/dynpool/internal/provider"
+	"github.com/dynpool/dynpool/internal/provider/docker"
 	"github.com/dynpool/dynpool/internal/provider/process"
 	"github.com/dynpool/dynpool/internal/store"
 	"github.com/dynpool/dynpool/internal/store/postgres"
@@ -42,6 +45,7 @@ type Server struct {
 	catalog    atomic.Pointer[catalog.Catalog]
 	fleet      *fleet.Fleet
 	runner     *task.Runner
+	provider   provider.Provider
 	metrics    *metrics
 	listener   net.Listener
 	url        string
@@ -88,7 +92,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.hub.SetPublisher(s.publish)
 	}
 	s.catalog.Store(cfg.Catalog)
-	if err := s.wire(installation); err != nil {
+	if err := s.wire(ctx, installation); err != nil {
 		ln.Close()
 		st.Close()
 		return nil, err
@@ -113,14 +117,40 @@ func openStore(ctx context.Context, cfg *Config) (st store.Store, pg *postgres.S
 	return pg, pg, nil
 }
 
-func (s *Server) wire(installation string) error {
-	prov, err := process.New(process.Config{
+// newProvider makes the provider cfg.Provider names.
+func (s *Server) newProvider(ctx context.Context, installation string) (provider.Provider, error) {
+	if s.cfg.Provider == "docker" {
+		dc := s.cfg.Docker
+		dc.Installation, dc.Logger = installation, s.cfg.Logger
+		if dc.AgentBinary == "" {
+			exe, err := os.Executable()
+			if err != nil {
+				return nil, fmt.Errorf("docker provider: find this executable for the agent: %w", err)
+			}
+			dc.AgentBinary = exe
+		}
+		p, err := docker.New(ctx, dc)
+		if err != nil {
+			return nil, fmt.Errorf("docker provider: %w", err)
+		}
+		return p, nil
+	}
+	p, err := process.New(process.Config{
 		Installation: installation, Dir: filepath.Join(s.cfg.DataDir, "workers"),
 		Command: s.cfg.AgentCommand, Logger: s.cfg.Logger,
 	})
 	if err != nil {
-		return fmt.Errorf("process provider: %w", err)
+		return nil, fmt.Errorf("process provider: %w", err)
 	}
+	return p, nil
+}
+
+func (s *Server) wire(ctx context.Context, installation string) error {
+	prov, err := s.newProvider(ctx, installation)
+	if err != nil {
+		return err
+	}
+	s.provider = prov
 	s.metrics, err = newMetrics(s.store, s.cfg.Logger)
 	if err != nil {
 		return err
@@ -151,6 +181,9 @@ func (s *Server) AdminToken() string { return s.adminToken }
 // in flight finish, workers and leases stay for the next start.
 func (s *Server) Run(ctx context.Context) error {
 	defer s.store.Close()
+	if c, ok := s.provider.(io.Closer); ok {
+		defer c.Close()
+	}
 	stopFleet, err := s.startFleet(ctx)
 	if err != nil {
 		return err
