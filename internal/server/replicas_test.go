@@ -125,12 +125,10 @@ func TestThreeReplicasLoseOneMidRun(t *testing.T) {
 
 	const adminToken = "dpa_replicas-test"
 	var replicas []*exec.Cmd
-	installationDirs := []string{}
 	for i := range 3 {
 		addr := freePort(t)
 		lb.backends = append(lb.backends, &url.URL{Scheme: "http", Host: addr})
 		dir := t.TempDir()
-		installationDirs = append(installationDirs, dir)
 		settings, _ := json.Marshal(replicaSettings{
 			Listen: addr, DataDir: dir, DatabaseURL: dbURL, AdvertiseURL: frontURL, AdminToken: adminToken,
 			IdleTimeout: 2 * time.Second, TaskLeasePeriod: 3 * time.Second,
