@@ -3,7 +3,9 @@
 #
 #   dynpool-test/worker:busybox   FROM scratch + Debian's static busybox as
 #                                 /bin/busybox, with links sh, sleep, echo,
-#                                 cat, env; empty /work and /tmp.
+#                                 cat, env, true, test, timeout and, so
+#                                 tests can probe the network, nc, wget,
+#                                 hostname, ip, ping; empty /work and /tmp.
 #
 #   bash .ci/docker-images.sh
 #
@@ -21,7 +23,7 @@ set -euo pipefail
 
 readonly image=dynpool-test/worker:busybox
 readonly hash_label=dynpool.content-hash
-readonly links=(sh sleep echo cat env)
+readonly links=(sh sleep echo cat env true test timeout nc wget hostname ip ping)
 
 log() { echo "docker-images.sh: $*" >&2; }
 
@@ -70,7 +72,8 @@ WORKDIR /work
 CMD ["/bin/sh"]
 EOF
 
-# The hash covers the Dockerfile, the busybox binary and the link names.
+# The hash covers the Dockerfile, the busybox binary and the link names, so
+# a change to the list of links rebuilds the image.
 hash=$( { cat "$tmp/Dockerfile.in"; sha256sum <"$tmp/rootfs/bin/busybox"; printf '%s\n' "${links[@]}"; } | sha256sum | cut -c1-32)
 
 have=$(docker image inspect -f "{{ index .Config.Labels \"$hash_label\" }}" "$image" 2>/dev/null || true)
