@@ -93,6 +93,15 @@ type Image struct {
 	EndOfLifeDate   string  `json:"end_of_life_date,omitempty"`
 	Tools           []Tool  `json:"tools"`
 	Builds          []Build `json:"builds"`
+	// Brownouts are the windows, ahead of the end of life, during which
+	// steps on the image fail; only those not over yet.
+	Brownouts []Brownout `json:"brownouts,omitempty"`
+}
+
+// Brownout is one window [From, To) in which steps on an image fail.
+type Brownout struct {
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
 }
 
 // Tool is one entry of an image's tool manifest. Path, when set, is a

@@ -110,6 +110,17 @@ func printImage(w io.Writer, a *app, im *api.Image) error {
 	for _, b := range im.Builds {
 		tb.row(b.Version, b.Released)
 	}
+	if err := tb.flush(); err != nil {
+		return err
+	}
+	if len(im.Brownouts) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w)
+	tb = newTable(w, "BROWNOUT FROM", "TO (steps on the image fail in between)")
+	for _, b := range im.Brownouts {
+		tb.row(b.From.UTC().Format("2006-01-02 15:04 UTC"), b.To.UTC().Format("2006-01-02 15:04 UTC"))
+	}
 	return tb.flush()
 }
 

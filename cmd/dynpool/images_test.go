@@ -174,3 +174,16 @@ func TestParseArtifacts(t *testing.T) {
 		}
 	}
 }
+
+func TestImagesShowBrownouts(t *testing.T) {
+	t.Parallel()
+	withBrownout := strings.TrimSuffix(imageJSON, "}") + `,"brownouts":[{"from":"2027-04-01T14:00:00Z","to":"2027-04-01T18:00:00Z"}]}`
+	f := newFakeAPI(t, map[string]http.HandlerFunc{"GET /api/v1/images/ubuntu-22.04": jsonAnswer(200, withBrownout)})
+	code, out, errOut := runCLI(t.Context(), nil, "--server", f.url, "images", "show", "ubuntu-22.04")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.HasSuffix(out, "\nBROWNOUT FROM         TO (steps on the image fail in between)\n2027-04-01 14:00 UTC  2027-04-01 18:00 UTC\n") {
+		t.Errorf("stdout =\n%s\nwant it to end with the brownout window", out)
+	}
+}

@@ -136,3 +136,20 @@ func TestBrownoutWarnings(t *testing.T) {
 		})
 	}
 }
+
+func TestAPIShowsBrownoutsNotOverYet(t *testing.T) {
+	t.Parallel()
+	c := loadBrownouts(t)
+	// On 2026-09-22 at 16:00 the first window is over, the second running.
+	list := c.API(at(2026, 9, 22, 16, 0))
+	for _, img := range list.Images {
+		if img.ID != "ubuntu-18.04" {
+			continue
+		}
+		if len(img.Brownouts) != 2 || !img.Brownouts[0].From.Equal(at(2026, 9, 22, 14, 0)) || !img.Brownouts[1].To.Equal(at(2026, 9, 22, 20, 0)) {
+			t.Fatalf("brownouts in the API = %+v, want the running window and the next one", img.Brownouts)
+		}
+		return
+	}
+	t.Fatal("ubuntu-18.04 is not in the API's image list")
+}

@@ -52,6 +52,11 @@ func (img *Image) api(now time.Time) api.Image {
 			w.Builds = append(w.Builds, api.Build{Version: b.Version, Released: day(b.Released)})
 		}
 	}
+	for _, b := range img.Brownouts {
+		if now.Before(b.To) {
+			w.Brownouts = append(w.Brownouts, api.Brownout{From: b.From, To: b.To})
+		}
+	}
 	return w
 }
 
