@@ -1,7 +1,6 @@
 package docker
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +10,7 @@ import (
 	"github.com/docker/docker/api/types/mount"
 
 	"github.com/dynpool/dynpool/internal/provider"
+	"github.com/dynpool/dynpool/internal/provider/providertest"
 )
 
 func TestAgentServerURL(t *testing.T) {
@@ -83,36 +83,13 @@ func TestContainerSpec(t *testing.T) {
 func TestSupports(t *testing.T) {
 	t.Parallel()
 	p := &Provider{}
-	tests := []struct {
-		name      string
-		os        string
-		artifacts map[string]string
-		wantErr   string
-	}{
-		{"linux with docker artifact", "linux", map[string]string{"docker": "img:1", "process": ""}, ""},
-		{"windows", "windows", map[string]string{"docker": "img:1"}, `the docker provider makes linux workers only; image os is "windows"`},
-		{"no docker artifact", "linux", map[string]string{"process": ""}, `the image build has no "docker" artifact`},
-		{"empty docker artifact", "linux", map[string]string{"docker": ""}, `"docker" artifact is empty`},
-		{"nil artifacts", "linux", nil, `no "docker" artifact`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			err := p.Supports(tt.os, tt.artifacts)
-			if tt.wantErr == "" {
-				if err != nil {
-					t.Errorf("Supports = %v, want nil", err)
-				}
-				return
-			}
-			if !errors.Is(err, provider.ErrUnsupported) || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("Supports = %v, want ErrUnsupported saying %q", err, tt.wantErr)
-			}
-		})
-	}
-	if p.Name() != "docker" {
-		t.Errorf("Name = %q, want docker", p.Name())
-	}
+	providertest.CheckSupports(t, p, "docker", []providertest.SupportsCase{
+		{Name: "linux with docker artifact", OS: "linux", Artifacts: map[string]string{"docker": "img:1", "process": ""}, WantErr: ""},
+		{Name: "windows", OS: "windows", Artifacts: map[string]string{"docker": "img:1"}, WantErr: `the docker provider makes linux workers only; image os is "windows"`},
+		{Name: "no docker artifact", OS: "linux", Artifacts: map[string]string{"process": ""}, WantErr: `the image build has no "docker" artifact`},
+		{Name: "empty docker artifact", OS: "linux", Artifacts: map[string]string{"docker": ""}, WantErr: `"docker" artifact is empty`},
+		{Name: "nil artifacts", OS: "linux", Artifacts: nil, WantErr: `no "docker" artifact`},
+	})
 }
 
 func TestNewValidates(t *testing.T) {

@@ -9,39 +9,17 @@ import (
 	"testing"
 
 	"github.com/dynpool/dynpool/internal/provider"
+	"github.com/dynpool/dynpool/internal/provider/providertest"
 )
 
 func TestSupports(t *testing.T) {
 	t.Parallel()
 	p := newProvider(t, "true")
-	tests := []struct {
-		name      string
-		os        string
-		artifacts map[string]string
-		wantErr   string
-	}{
-		{"linux with process artifact", "linux", map[string]string{"process": "", "docker": "img"}, ""},
-		{"windows", "windows", map[string]string{"process": ""}, `the process provider makes linux workers only; image os is "windows"`},
-		{"no process artifact", "linux", map[string]string{"docker": "img"}, `the image build has no "process" artifact`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			err := p.Supports(tt.os, tt.artifacts)
-			if tt.wantErr == "" {
-				if err != nil {
-					t.Errorf("Supports = %v, want nil", err)
-				}
-				return
-			}
-			if !errors.Is(err, provider.ErrUnsupported) || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("Supports = %v, want ErrUnsupported saying %q", err, tt.wantErr)
-			}
-		})
-	}
-	if p.Name() != "process" {
-		t.Errorf("Name = %q, want process", p.Name())
-	}
+	providertest.CheckSupports(t, p, "process", []providertest.SupportsCase{
+		{Name: "linux with process artifact", OS: "linux", Artifacts: map[string]string{"process": "", "docker": "img"}, WantErr: ""},
+		{Name: "windows", OS: "windows", Artifacts: map[string]string{"process": ""}, WantErr: `the process provider makes linux workers only; image os is "windows"`},
+		{Name: "no process artifact", OS: "linux", Artifacts: map[string]string{"docker": "img"}, WantErr: `the image build has no "process" artifact`},
+	})
 }
 
 func TestCreateMissingCommand(t *testing.T) {
