@@ -7,6 +7,12 @@
 #                                 tests can probe the network, nc, wget,
 #                                 hostname, ip, ping; empty /work and /tmp.
 #
+#   dynpool-test/tools:1          the same plus /etc/dynpool-tools holding
+#                                 "dynpool-test/tools:1": the execution
+#                                 container image of the tests (they tag it
+#                                 to stand in for worker-tools tags), which
+#                                 a script tells from a worker by that file.
+#
 #   bash .ci/docker-images.sh
 #
 # Nothing is pulled (there may be no registry): the image starts FROM
@@ -22,6 +28,7 @@
 set -euo pipefail
 
 readonly image=dynpool-test/worker:busybox
+readonly tools_image=dynpool-test/tools:1
 readonly hash_label=dynpool.content-hash
 readonly links=(sh sleep echo cat env true test timeout nc wget hostname ip ping)
 
@@ -76,15 +83,31 @@ EOF
 # a change to the list of links rebuilds the image.
 hash=$( { cat "$tmp/Dockerfile.in"; sha256sum <"$tmp/rootfs/bin/busybox"; printf '%s\n' "${links[@]}"; } | sha256sum | cut -c1-32)
 
-have=$(docker image inspect -f "{{ index .Config.Labels \"$hash_label\" }}" "$image" 2>/dev/null || true)
-if [ "$have" = "$hash" ]; then
-  log "$image is up to date ($hash_label=$hash)"
-  exit 0
-fi
+# build_if_changed IMAGE DIR HASH builds DIR/Dockerfile.in (plus the hash
+# label) as IMAGE unless IMAGE already carries HASH.
+build_if_changed() {
+  local name=$1 dir=$2 hash=$3 have
+  have=$(docker image inspect -f "{{ index .Config.Labels \"$hash_label\" }}" "$name" 2>/dev/null || true)
+  if [ "$have" = "$hash" ]; then
+    log "$name is up to date ($hash_label=$hash)"
+    return
+  fi
+  { cat "$dir/Dockerfile.in"; echo "LABEL $hash_label=$hash"; } >"$dir/Dockerfile"
+  rm "$dir/Dockerfile.in"
+  log "building $name ($hash_label=$hash)"
+  # The legacy builder needs no buildx plugin and pulls nothing for
+  # scratch or a local base image.
+  DOCKER_BUILDKIT=0 docker build -q -t "$name" "$dir" >/dev/null
+  log "built $name"
+}
 
-{ cat "$tmp/Dockerfile.in"; echo "LABEL $hash_label=$hash"; } >"$tmp/Dockerfile"
-rm "$tmp/Dockerfile.in"
-log "building $image ($hash_label=$hash)"
-# The legacy builder needs no buildx plugin and pulls nothing for scratch.
-DOCKER_BUILDKIT=0 docker build -q -t "$image" "$tmp" >/dev/null
-log "built $image"
+build_if_changed "$image" "$tmp" "$hash"
+
+mkdir -p "$tmp/tools"
+cat >"$tmp/tools/Dockerfile.in" <<EOF
+FROM $image
+RUN echo "$tools_image" >/etc/dynpool-tools
+EOF
+# The tools image's hash also covers its own Dockerfile.
+tools_hash=$( { echo "$hash"; cat "$tmp/tools/Dockerfile.in"; } | sha256sum | cut -c1-32)
+build_if_changed "$tools_image" "$tmp/tools" "$tools_hash"

@@ -14,6 +14,12 @@ import "time"
 //  4. POST /agent/v1/jobs/{id}/log with output lines as they come; the answer
 //     says whether the job was canceled.
 //  5. POST /agent/v1/jobs/{id}/complete with the exit code.
+//
+// A job with a Container runs in an execution container that the server
+// starts beside the worker (the worker holds no Docker socket): the agent
+// writes the script into the job's directory and calls
+// POST /agent/v1/jobs/{id}/container, which answers when the container has
+// ended; the server puts the container's output in the task log itself.
 
 // RegisterResponse is the answer to POST /agent/v1/register.
 type RegisterResponse struct {
@@ -39,6 +45,29 @@ type Job struct {
 	Script string `json:"script"`
 	// Env holds extra environment variables for the script.
 	Env map[string]string `json:"env,omitempty"`
+	// Container, when set, is the execution container the script runs in.
+	Container *Container `json:"container,omitempty"`
+}
+
+// ContainerRunRequest is the body of POST /agent/v1/jobs/{id}/container.
+type ContainerRunRequest struct {
+	// Dir is the job's directory on the worker, an absolute path inside
+	// the agent's work directory; it is the container's working directory
+	// and is shared with it.
+	Dir string `json:"dir"`
+	// Command is the interpreter and the script's path inside Dir, e.g.
+	// ["bash", "/work/job-1/script.sh"].
+	Command []string `json:"command"`
+	// Env is the script's environment.
+	Env map[string]string `json:"env,omitempty"`
+}
+
+// ContainerRunResponse is the answer to a container run: the script's
+// exit code, or -1 and Error saying why the container could not run
+// (e.g. its image could not be pulled, with the registry's message).
+type ContainerRunResponse struct {
+	ExitCode int    `json:"exit_code"`
+	Error    string `json:"error,omitempty"`
 }
 
 // Output streams of an agent log line.

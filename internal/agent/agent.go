@@ -33,6 +33,8 @@ type agent struct {
 	logger   *slog.Logger
 	workerID string
 	runner   Runner
+	// containers runs the jobs that have an execution container.
+	containers Runner
 
 	mu      sync.Mutex
 	running map[string]context.CancelCauseFunc // job id → cancel
@@ -66,12 +68,13 @@ func Run(ctx context.Context, cfg Config) error {
 	logger := cfg.Logger.With("worker_id", reg.WorkerID)
 	logger.InfoContext(ctx, "agent registered", "heartbeat_interval", interval)
 	a := &agent{
-		cfg:      cfg,
-		client:   c,
-		logger:   logger,
-		workerID: reg.WorkerID,
-		runner:   &ProcessRunner{WorkerID: reg.WorkerID},
-		running:  make(map[string]context.CancelCauseFunc),
+		cfg:        cfg,
+		client:     c,
+		logger:     logger,
+		workerID:   reg.WorkerID,
+		runner:     &ProcessRunner{WorkerID: reg.WorkerID},
+		containers: &containerRunner{workerID: reg.WorkerID, client: c},
+		running:    make(map[string]context.CancelCauseFunc),
 	}
 
 	runCtx, stop := context.WithCancelCause(ctx)

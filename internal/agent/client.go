@@ -82,7 +82,8 @@ type client struct {
 // call sends in (if not nil) as JSON and decodes a 200 answer into out (if
 // not nil). It returns the status of the answer. Retryable failures are
 // retried with backoff until c.giveUpAfter has passed since the first of
-// them; then the last failure is returned. timeout bounds each attempt.
+// them; then the last failure is returned. timeout bounds each attempt;
+// 0 means no bound.
 func (c *client) call(ctx context.Context, method, path string, timeout time.Duration, in, out any) (int, error) {
 	var body []byte
 	if in != nil {
@@ -122,8 +123,11 @@ func (c *client) call(ctx context.Context, method, path string, timeout time.Dur
 }
 
 func (c *client) attempt(ctx context.Context, method, path string, timeout time.Duration, body []byte, out any) (int, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
 	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(c.base, "/")+path, bytes.NewReader(body))
 	if err != nil {
 		return 0, fmt.Errorf("build request %s %s: %w", method, path, err)

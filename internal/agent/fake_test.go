@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -41,19 +42,32 @@ type fakeServer struct {
 	cancelLog  map[string]bool  // jobs to cancel through the log answer
 	fail       map[string][]int // path suffix → statuses to answer first, in order
 	heartbeats int
+	// containers records container runs: the request and the script file
+	// as it was when the request came.
+	containers map[string][]containerRun
+	// containerAnswer is the answer to every container run.
+	containerAnswer api.ContainerRunResponse
+}
+
+// containerRun is one POST /agent/v1/jobs/{id}/container the fake took.
+type containerRun struct {
+	req    api.ContainerRunRequest
+	script string
+	mode   os.FileMode // of req.Dir
 }
 
 func newFakeServer(t *testing.T) (*fakeServer, *httptest.Server) {
 	f := &fakeServer{
-		t:         t,
-		jobs:      make(chan *api.Job, 10),
-		auth:      make(map[string][]string),
-		lines:     make(map[string][]api.AgentLogLine),
-		uploads:   make(map[string][]int),
-		completed: make(map[string]api.CompleteRequest),
-		cancel:    make(map[string]bool),
-		cancelLog: make(map[string]bool),
-		fail:      make(map[string][]int),
+		t:          t,
+		jobs:       make(chan *api.Job, 10),
+		auth:       make(map[string][]string),
+		lines:      make(map[string][]api.AgentLogLine),
+		uploads:    make(map[string][]int),
+		completed:  make(map[string]api.CompleteRequest),
+		cancel:     make(map[string]bool),
+		cancelLog:  make(map[string]bool),
+		fail:       make(map[string][]int),
+		containers: make(map[string][]containerRun),
 	}
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
@@ -140,6 +154,24 @@ func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		canceled := f.cancelLog[id]
 		f.mu.Unlock()
 		writeJSON(w, api.AgentLogResponse{Canceled: canceled})
+	case strings.HasSuffix(r.URL.Path, "/container"):
+		var req api.ContainerRunRequest
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || len(req.Command) == 0 {
+			writeError(w, http.StatusBadRequest)
+			return
+		}
+		run := containerRun{req: req}
+		if b, err := os.ReadFile(req.Command[len(req.Command)-1]); err == nil {
+			run.script = string(b)
+		}
+		if fi, err := os.Stat(req.Dir); err == nil {
+			run.mode = fi.Mode().Perm()
+		}
+		f.mu.Lock()
+		f.containers[jobID(r.URL.Path)] = append(f.containers[jobID(r.URL.Path)], run)
+		answer := f.containerAnswer
+		f.mu.Unlock()
+		writeJSON(w, answer)
 	case strings.HasSuffix(r.URL.Path, "/complete"):
 		var req api.CompleteRequest
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {

@@ -77,7 +77,7 @@ func (a *agent) runJob(ctx context.Context, job *api.Job) error {
 }
 
 // runScript runs job in a fresh directory under the work dir, removed
-// afterwards.
+// afterwards: in its execution container when it has one.
 func (a *agent) runScript(ctx context.Context, job *api.Job, out func(stream, line string)) (int, error) {
 	dir, err := os.MkdirTemp(a.cfg.WorkDir, "job-*")
 	if err != nil {
@@ -88,6 +88,9 @@ func (a *agent) runScript(ctx context.Context, job *api.Job, out func(stream, li
 			a.logger.WarnContext(ctx, "remove job directory", "job_id", job.ID, "dir", dir, "error", err)
 		}
 	}()
+	if job.Container != nil {
+		return a.containers.Run(ctx, job, dir, out)
+	}
 	return a.runner.Run(ctx, job, dir, out)
 }
 

@@ -83,6 +83,22 @@ type WorkerToolsImage struct {
 	Cache int
 }
 
+// CacheRefs returns the image references a new worker of os has cached:
+// the Cache newest tags of os's worker-tools image, newest first, e.g.
+// ["worker-tools:6.1.0-ubuntu.22.04"]; nil when the catalog names none.
+func (wt WorkerTools) CacheRefs(os string) []string {
+	w, ok := wt[os]
+	if !ok {
+		return nil
+	}
+	tags := w.Tags[:min(w.Cache, len(w.Tags))]
+	refs := make([]string, 0, len(tags))
+	for _, tag := range tags {
+		refs = append(refs, w.Image+":"+tag)
+	}
+	return refs
+}
+
 // Image returns the image with this id, and false when there is none.
 func (c *Catalog) Image(id string) (*Image, bool) {
 	for _, img := range c.Images {

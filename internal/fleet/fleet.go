@@ -89,6 +89,9 @@ type Target struct {
 	OS    string
 	// Artifact is the build's artifact for the fleet's provider.
 	Artifact string
+	// Cache are the worker-tools images a new worker has cached
+	// (provider.CreateParams.CacheImages).
+	Cache []string
 }
 
 // Acquire returns a worker leased to p.Tenant, in state busy, for one
@@ -175,7 +178,7 @@ func (f *Fleet) create(ctx context.Context, p *AcquireParams, target *Target) (*
 	}
 	res, err := f.provider.Create(ctx, &provider.CreateParams{
 		WorkerID: w.ID, TenantID: w.TenantID, OS: target.OS, Artifact: target.Artifact,
-		ServerURL: f.cfg.ServerURL, RegistrationToken: token,
+		ServerURL: f.cfg.ServerURL, RegistrationToken: token, CacheImages: target.Cache,
 		Labels: map[string]string{
 			provider.LabelInstallation: f.cfg.Installation,
 			provider.LabelWorker:       w.ID,

@@ -57,6 +57,10 @@ type CreateParams struct {
 	RegistrationToken string
 	// Labels are put on the resource; they include the Label* keys.
 	Labels map[string]string
+	// CacheImages are the worker-tools images (container image
+	// references) the new worker should have cached for its execution
+	// containers; providers that run none ignore them.
+	CacheImages []string
 }
 
 // Resource is one machine as the provider sees it.

@@ -84,3 +84,20 @@ func (s *Server) completeJob(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
+
+// runContainer runs a job's execution container; the request lasts as
+// long as the container, and its end (the agent stopping the job) stops
+// the container.
+func (s *Server) runContainer(w http.ResponseWriter, r *http.Request) {
+	var req api.ContainerRunRequest
+	if err := decode(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	resp, err := s.runner.RunContainer(r.Context(), workerOf(r), r.PathValue("id"), &req)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}

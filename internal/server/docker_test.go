@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,7 +18,8 @@ import (
 )
 
 // dockerCatalog offers one linux image made of the busybox test image
-// that .ci/docker-images.sh builds.
+// that .ci/docker-images.sh builds, and the tools image as the worker-tools
+// image new workers cache.
 const dockerCatalog = `images:
   - id: busybox
     name: BusyBox
@@ -25,6 +27,8 @@ const dockerCatalog = `images:
     family: busybox
     builds:
       - {version: "1", released: 2026-01-01, artifacts: {docker: "dynpool-test/worker:busybox"}}
+worker_tools:
+  linux: {image: dynpool-test/tools, tags: ["1"], cache: 1}
 `
 
 // staticDynpool builds the static dynpool binary the worker containers run
@@ -90,9 +94,28 @@ func TestTaskRunsInWorkerContainers(t *testing.T) {
 	}
 	task, lines := runTask(t, c,
 		api.StepRequest{Name: "inside", Syntax: api.SyntaxSh, Script: `echo "in a container: $(hostname)"; test -x /dynpool/dynpool`},
+		containerStep,
 	)
-	if task.State != api.StateSuccess || !logHas(lines, api.LevelInfo, "in a container: ") {
+	if task.State != api.StateSuccess {
 		t.Fatalf("task = %s (%s); log:\n%s", task.State, task.Error, dump(lines))
+	}
+	for _, want := range []string{
+		"in a container: ",
+		"Execution container image " + toolsImage + " was cached on worker", // by the worker's creation
+		toolsImage, // cat /etc/dynpool-tools: the script ran in the image
+		"step: in a container",
+		"wrote in /work/job-", // the worker's work volume
+	} {
+		if !logHas(lines, api.LevelInfo, want) {
+			t.Errorf("log has no info line with %q:\n%s", want, dump(lines))
+		}
+	}
+	// An image no registry has fails its step with the engine's message.
+	missing := containerStep
+	missing.Container = &api.Container{Image: "dynpool-test/absent:never"}
+	failed, flines := runTask(t, c, missing)
+	if failed.State != api.StateFailed || !strings.Contains(failed.Steps[0].Error, `execution container: pull image "dynpool-test/absent:never": `) {
+		t.Errorf("task with a missing image = %s, step error %q; want failed with the pull error; log:\n%s", failed.State, failed.Steps[0].Error, dump(flines))
 	}
 	wid := task.Steps[0].WorkerID
 	workers, err := c.ListWorkers(t.Context(), false)

@@ -50,6 +50,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /agent/v1/jobs/next", agent(s.nextJob))
 	mux.HandleFunc("POST /agent/v1/jobs/{id}/log", agent(s.jobLog))
 	mux.HandleFunc("POST /agent/v1/jobs/{id}/complete", agent(s.completeJob))
+	mux.HandleFunc("POST /agent/v1/jobs/{id}/container", agent(s.runContainer))
 
 	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {

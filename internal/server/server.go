@@ -165,7 +165,9 @@ func (s *Server) wire(ctx context.Context, installation string) error {
 	if err != nil {
 		return err
 	}
-	runner = task.New(s.cfg.taskConfig(s.catalog.Load, s.hub, s.metrics.task), s.store, s.fleet)
+	tc := s.cfg.taskConfig(s.catalog.Load, s.hub, s.metrics.task)
+	tc.Containers = newContainerHost(prov, s.cfg.Docker, installation, s.cfg.Logger)
+	runner = task.New(tc, s.store, s.fleet)
 	s.runner = runner
 	return nil
 }

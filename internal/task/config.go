@@ -49,8 +49,11 @@ type Config struct {
 	// Metrics records how long steps wait for a worker ([NewMetrics]);
 	// nil records nothing.
 	Metrics *Metrics
-	Clock   clockwork.Clock
-	Logger  *slog.Logger
+	// Containers runs steps' execution containers; nil means this server
+	// has none, and a step with a container is refused when submitted.
+	Containers ContainerHost
+	Clock      clockwork.Clock
+	Logger     *slog.Logger
 }
 
 func (c *Config) setDefaults() {

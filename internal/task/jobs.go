@@ -66,7 +66,11 @@ func (r *Runner) takeJob(ctx context.Context, w *store.Worker) (*api.Job, error)
 			}
 			r.log(ctx, s.TaskID, s.Name, api.LevelVerbose, "Worker %s started the step", w.ID)
 		}
-		return &api.Job{ID: s.ID, TaskID: s.TaskID, Step: s.Name, Syntax: s.Syntax, Script: s.Script, Env: r.toolEnv(w)}, nil
+		job := &api.Job{ID: s.ID, TaskID: s.TaskID, Step: s.Name, Syntax: s.Syntax, Script: s.Script, Env: r.toolEnv(w)}
+		if s.ContainerImage != "" {
+			job.Container = &api.Container{Image: s.ContainerImage}
+		}
+		return job, nil
 	}
 	return nil, nil
 }
@@ -105,6 +109,15 @@ func (r *Runner) AppendOutput(ctx context.Context, w *store.Worker, jobID string
 	if err != nil {
 		return false, err
 	}
+	if err := r.appendLines(ctx, t, s, lines); err != nil {
+		return false, err
+	}
+	return t.State == api.StateCanceled, nil
+}
+
+// appendLines adds output lines of step s to its task's log: stdout as
+// info, stderr as warning.
+func (r *Runner) appendLines(ctx context.Context, t *store.Task, s *store.Step, lines []api.AgentLogLine) error {
 	out := make([]store.LogLine, 0, len(lines))
 	for _, l := range lines {
 		level := api.LevelInfo
@@ -113,13 +126,14 @@ func (r *Runner) AppendOutput(ctx context.Context, w *store.Worker, jobID string
 		}
 		out = append(out, store.LogLine{Time: l.Time.UTC(), Level: level, Step: s.Name, Message: printable(l.Message)})
 	}
-	if len(out) > 0 {
-		if err := r.store.LogAppend(ctx, t.ID, out); err != nil {
-			return false, fmt.Errorf("append output of job %s: %w", jobID, err)
-		}
-		r.hub.Notify("log/" + t.ID)
+	if len(out) == 0 {
+		return nil
 	}
-	return t.State == api.StateCanceled, nil
+	if err := r.store.LogAppend(ctx, t.ID, out); err != nil {
+		return fmt.Errorf("append output of job %s: %w", s.ID, err)
+	}
+	r.hub.Notify("log/" + t.ID)
+	return nil
 }
 
 // Complete records the end of job jobID on worker w.

@@ -38,6 +38,12 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
+	return newHarnessWith(t, nil)
+}
+
+// newHarnessWith is newHarness with the runner's config changed by edit.
+func newHarnessWith(t *testing.T, edit func(*task.Config)) *harness {
+	t.Helper()
 	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "dynpool.db"))
 	if err != nil {
 		t.Fatalf("open store: %v", err)
@@ -62,7 +68,11 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatalf("new fleet: %v", err)
 	}
-	h.runner = task.New(task.Config{Catalog: h.catalog.Load, Clock: h.clock, Logger: logger}, st, h.fleet)
+	cfg := task.Config{Catalog: h.catalog.Load, Clock: h.clock, Logger: logger}
+	if edit != nil {
+		edit(&cfg)
+	}
+	h.runner = task.New(cfg, st, h.fleet)
 	h.tenant = &store.Tenant{ID: "t-acme", Name: "acme", APIKeyHash: "hash", CreatedAt: h.clock.Now()}
 	if err := st.TenantCreate(t.Context(), h.tenant); err != nil {
 		t.Fatalf("create tenant: %v", err)

@@ -110,10 +110,9 @@ func (r *Runner) buildStep(ctx context.Context, t *store.Tenant, i int, sr *api.
 	if len(sr.Script) > MaxScriptSize {
 		return nil, validation.Errorf(field("script"), "the script is %d bytes, more than the limit of %d", len(sr.Script), MaxScriptSize)
 	}
-	if sr.Container != nil {
-		// Execution containers need a container engine beside the worker;
-		// no provider of this server offers one yet.
-		return nil, validation.Errorf(field("container"), "execution containers are not available on this server yet; run the step without a container")
+	image, err := r.containerImage(field("container"), sr.Container)
+	if err != nil {
+		return nil, err
 	}
 	var requires []string
 	for j, q := range sr.Requires {
@@ -129,7 +128,7 @@ func (r *Runner) buildStep(ctx context.Context, t *store.Tenant, i int, sr *api.
 	}
 	return &store.Step{
 		ID: id.New("step"), Index: i, Name: name, PoolID: pool.ID,
-		Syntax: syntax, Script: sr.Script, Requires: requires, State: api.StateQueued,
+		Syntax: syntax, Script: sr.Script, ContainerImage: image, Requires: requires, State: api.StateQueued,
 	}, nil
 }
 

@@ -64,6 +64,7 @@ func (r *Runner) resolveStep(ctx context.Context, t *store.Task, s *store.Step) 
 	}
 	return &stepTarget{pool: pool, res: res, fleet: &fleet.Target{
 		Image: res.Image.ID, Build: res.Build.Version, OS: res.Image.OS, Artifact: res.Build.Artifacts[prov.Name()],
+		Cache: cat.WorkerTools.CacheRefs(res.Image.OS),
 	}}, nil
 }
 

@@ -21,10 +21,16 @@ import (
 //
 // An image that is not on the engine is an error that says so (nothing is
 // pulled); so is a second Create of the same worker (the name is taken).
-// A container that was created but would not start is removed.
+// A container that was created but would not start is removed. The
+// params.CacheImages are made present on the engine first (see
+// [Provider.EnsureImage]); one that cannot be pulled is logged, not an
+// error.
 func (p *Provider) Create(ctx context.Context, params *provider.CreateParams) (*provider.Resource, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("create worker %s: %w", params.WorkerID, err)
+	}
+	if !p.makesWorkers {
+		return nil, fmt.Errorf("create worker %s: this docker provider runs execution containers only", params.WorkerID)
 	}
 	if err := p.checkParams(params); err != nil {
 		return nil, fmt.Errorf("create worker %s: %w", params.WorkerID, err)
@@ -40,6 +46,7 @@ func (p *Provider) Create(ctx context.Context, params *provider.CreateParams) (*
 	labels[provider.LabelInstallation] = p.cfg.Installation
 	labels[provider.LabelWorker] = params.WorkerID
 	labels[provider.LabelTenant] = params.TenantID
+	p.cacheImages(ctx, params.WorkerID, params.CacheImages)
 	netName := p.networkName(params.TenantID)
 	cc, hc := containerSpec(&p.cfg, params, labels, netName, serverURL)
 

@@ -20,7 +20,8 @@ import (
 const stopGrace = 10
 
 // Destroy stops container resourceID (SIGTERM, SIGKILL after stopGrace
-// seconds), force-removes it with its anonymous volumes, and then, best
+// seconds), force-removes it with its anonymous volumes and its execution
+// containers (see [Provider.RunStep]), and then, best
 // effort, removes its tenant's network if no container of this
 // installation is left for that tenant. A container that is gone already
 // (or an id that names no container) is not an error; a container of
@@ -61,8 +62,37 @@ func (p *Provider) Destroy(ctx context.Context, resourceID string) error {
 	}
 	p.cfg.Logger.InfoContext(ctx, "worker container destroyed", "worker_id", labels[provider.LabelWorker],
 		"tenant_id", labels[provider.LabelTenant], "container_id", resourceID)
+	if worker := labels[provider.LabelWorker]; worker != "" {
+		if err := p.removeStepsOf(ctx, worker); err != nil {
+			return fmt.Errorf("destroy worker container %s: %w", resourceID, err)
+		}
+	}
 	if tenant := labels[provider.LabelTenant]; tenant != "" {
 		p.removeNetworkIfUnused(ctx, tenant)
+	}
+	return nil
+}
+
+// removeStepsOf force-removes the execution containers of worker, which
+// a server that stopped while they ran may have left.
+func (p *Provider) removeStepsOf(ctx context.Context, worker string) error {
+	left, err := p.client.ContainerList(ctx, container.ListOptions{
+		All: true,
+		Filters: filters.NewArgs(
+			filters.Arg("label", provider.LabelInstallation+"="+p.cfg.Installation),
+			filters.Arg("label", provider.LabelWorker+"="+worker),
+			filters.Arg("label", LabelRole+"="+RoleStep),
+		),
+	})
+	if err != nil {
+		return fmt.Errorf("list execution containers: %w", err)
+	}
+	for _, c := range left {
+		err := p.client.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true})
+		if err != nil && !cerrdefs.IsNotFound(err) {
+			return fmt.Errorf("remove execution container %s: %w", c.ID, err)
+		}
+		p.cfg.Logger.InfoContext(ctx, "execution container of a destroyed worker removed", "worker_id", worker, "container_id", c.ID)
 	}
 	return nil
 }

@@ -45,7 +45,8 @@ type Config struct {
 	// AgentBinary is the absolute path, on the engine's host, of a
 	// statically linked linux dynpool binary. It is bind-mounted read-only
 	// into every worker at /dynpool/dynpool and run as `dynpool agent`, so
-	// worker images need no dynpool of their own. Required.
+	// worker images need no dynpool of their own. Required by New, unused
+	// by NewForSteps.
 	AgentBinary string
 	// NetworkPrefix starts the name of each tenant's network
 	// <NetworkPrefix>-<Installation>-<tenant>; default DefaultNetworkPrefix.
@@ -71,7 +72,9 @@ func (cfg Config) withDefaults() Config {
 	return cfg
 }
 
-func (cfg Config) validate() error {
+// validate checks cfg; workers says whether it must make workers (and so
+// needs an agent binary) or runs execution containers only.
+func (cfg Config) validate(workers bool) error {
 	var errs []error
 	if cfg.Installation == "" {
 		errs = append(errs, errors.New("installation is empty"))
@@ -88,6 +91,7 @@ func (cfg Config) validate() error {
 		errs = append(errs, fmt.Errorf("memory bytes %d is negative", cfg.MemoryBytes))
 	}
 	switch {
+	case cfg.AgentBinary == "" && !workers:
 	case cfg.AgentBinary == "":
 		errs = append(errs, errors.New("agent binary is empty"))
 	case !filepath.IsAbs(cfg.AgentBinary):
@@ -109,7 +113,9 @@ func (cfg Config) validate() error {
 type Provider struct {
 	cfg    Config
 	client *client.Client
-	locks  keyedMutex // "network/<name>" and "container/<id>"
+	locks  keyedMutex // "network/<name>", "container/<id>" and "image/<ref>"
+	// makesWorkers is false for a provider from NewForSteps.
+	makesWorkers bool
 }
 
 var _ provider.Provider = (*Provider)(nil)
@@ -119,8 +125,20 @@ var _ provider.Provider = (*Provider)(nil)
 // limit, a name Docker refuses) or the engine cannot be reached, with an
 // error that names the engine's address.
 func New(ctx context.Context, cfg Config) (*Provider, error) {
+	return connect(ctx, cfg, true)
+}
+
+// NewForSteps returns a Provider that runs execution containers
+// ([Provider.RunStep]) for workers made by another provider (local
+// processes) and makes no workers: its Create fails. cfg.AgentBinary is
+// not needed. Errors are New's.
+func NewForSteps(ctx context.Context, cfg Config) (*Provider, error) {
+	return connect(ctx, cfg, false)
+}
+
+func connect(ctx context.Context, cfg Config, workers bool) (*Provider, error) {
 	cfg = cfg.withDefaults()
-	if err := cfg.validate(); err != nil {
+	if err := cfg.validate(workers); err != nil {
 		return nil, fmt.Errorf("new docker provider: %w", err)
 	}
 	opts := []client.Opt{client.FromEnv, client.WithAPIVersionNegotiation()}
@@ -135,7 +153,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		_ = c.Close()
 		return nil, fmt.Errorf("new docker provider: the docker engine at %s does not answer: %w", c.DaemonHost(), err)
 	}
-	return &Provider{cfg: cfg, client: c}, nil
+	return &Provider{cfg: cfg, client: c, makesWorkers: workers}, nil
 }
 
 // Close closes the provider's connection to the engine. Workers live on.

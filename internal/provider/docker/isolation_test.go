@@ -43,9 +43,16 @@ const probeTimeout = 10 * time.Second
 // the peer closes.
 func probe(ctx context.Context, t *testing.T, p *Provider, id, host string, port int) (string, int) {
 	t.Helper()
+	return execIn(ctx, t, p, id, "timeout", "5", "nc", "-w", "2", host, strconv.Itoa(port))
+}
+
+// execIn runs cmd in container id with the Docker client and returns what
+// it wrote (stdout and stderr) and its exit code; it fails the test when
+// cmd is not done within probeTimeout.
+func execIn(ctx context.Context, t *testing.T, p *Provider, id string, cmd ...string) (string, int) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
-	cmd := []string{"timeout", "5", "nc", "-w", "2", host, strconv.Itoa(port)}
 	ex, err := p.client.ContainerExecCreate(ctx, id, container.ExecOptions{
 		Cmd:          cmd,
 		AttachStdout: true,

@@ -15,7 +15,8 @@ import (
 // (found by its provider.LabelInstallation label), with the
 // provider.Label* labels rebuilt from the container's, sorted by
 // container id. A created, exited or dead container is a worker whose agent
-// is not running and is not listed; Destroy removes it.
+// is not running and is not listed; Destroy removes it. Execution
+// containers (LabelRole) are no workers and are not listed either.
 func (p *Provider) List(ctx context.Context) ([]*provider.Resource, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("list workers: %w", err)
@@ -32,7 +33,7 @@ func (p *Provider) List(ctx context.Context) ([]*provider.Resource, error) {
 	}
 	out := make([]*provider.Resource, 0, len(cs))
 	for _, c := range cs {
-		if c.State != container.StateRunning || c.Labels[provider.LabelInstallation] != p.cfg.Installation {
+		if c.State != container.StateRunning || c.Labels[provider.LabelInstallation] != p.cfg.Installation || c.Labels[LabelRole] != "" {
 			continue
 		}
 		labels := make(map[string]string, len(resourceLabels))

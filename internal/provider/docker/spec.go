@@ -17,8 +17,8 @@ const (
 	// AgentPath is where Config.AgentBinary is mounted and run from.
 	AgentPath = "/dynpool/dynpool"
 	// WorkDir is the agent's work directory (DYNPOOL_AGENT_WORKDIR) and the
-	// container's working directory; the engine creates it if the image
-	// lacks it.
+	// container's working directory: an anonymous volume of the worker,
+	// which its execution containers mount too.
 	WorkDir = "/work"
 	// HostGateway is the name a worker reaches the host by; see the
 	// package doc.
@@ -97,6 +97,11 @@ func containerSpec(cfg *Config, p *provider.CreateParams, labels map[string]stri
 			Source:   cfg.AgentBinary,
 			Target:   AgentPath,
 			ReadOnly: true,
+		}, {
+			// A volume, so that execution containers can share it
+			// (StepContainer.VolumesFrom); removed with the container.
+			Type:   mount.TypeVolume,
+			Target: WorkDir,
 		}},
 		RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyDisabled},
 		Resources: container.Resources{

@@ -67,8 +67,11 @@ func TestContainerSpec(t *testing.T) {
 	if h.Init == nil || !*h.Init || h.Privileged || len(h.CapAdd) > 0 || len(h.Binds) > 0 {
 		t.Errorf("init %v privileged %v cap add %q binds %q; want init, no privilege, no binds", h.Init, h.Privileged, h.CapAdd, h.Binds)
 	}
-	want := mount.Mount{Type: mount.TypeBind, Source: "/opt/dynpool", Target: "/dynpool/dynpool", ReadOnly: true}
-	if len(h.Mounts) != 1 || h.Mounts[0] != want {
+	want := []mount.Mount{
+		{Type: mount.TypeBind, Source: "/opt/dynpool", Target: "/dynpool/dynpool", ReadOnly: true},
+		{Type: mount.TypeVolume, Target: "/work"}, // shared with execution containers
+	}
+	if !slices.Equal(h.Mounts, want) {
 		t.Errorf("mounts = %+v, want only %+v", h.Mounts, want)
 	}
 	if h.NanoCPUs != 1_500_000_000 || h.Memory != 512<<20 {

@@ -35,7 +35,7 @@ type destroyCall struct {
 // processes are gone, without waiting out the grace. A worker already gone
 // is not an error.
 func (p *Provider) Destroy(ctx context.Context, resourceID string) error {
-	dir, err := p.workerDir(resourceID)
+	dir, err := p.WorkerDir(resourceID)
 	if err != nil {
 		return fmt.Errorf("destroy worker: %w", err)
 	}

@@ -127,7 +127,7 @@ func (p *Provider) Create(ctx context.Context, params *provider.CreateParams) (*
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("create worker %s: %w", params.WorkerID, err)
 	}
-	dir, err := p.workerDir(params.WorkerID)
+	dir, err := p.WorkerDir(params.WorkerID)
 	if err != nil {
 		return nil, fmt.Errorf("create worker: %w", err)
 	}
@@ -196,8 +196,10 @@ func (p *Provider) reap(workerID string, cmd *exec.Cmd, c *child) {
 	close(c.exited)
 }
 
-// workerDir returns <Dir>/<id>, or ErrInvalidWorkerID.
-func (p *Provider) workerDir(id string) (string, error) {
+// WorkerDir returns the directory of worker id, <Dir>/<id>, which is its
+// agent's work directory; ErrInvalidWorkerID for an id that cannot be a
+// directory name.
+func (p *Provider) WorkerDir(id string) (string, error) {
 	if id == "" || id == "." || id == ".." || strings.ContainsAny(id, `/\`) || strings.ContainsRune(id, 0) {
 		return "", fmt.Errorf("%w %q", ErrInvalidWorkerID, id)
 	}
