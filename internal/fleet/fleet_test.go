@@ -403,6 +403,26 @@ func TestReconcileDestroysOrphansAndMarksLostWorkers(t *testing.T) {
 	}
 }
 
+// A machine whose agent exited is listed Stopped: its worker is lost, and
+// a stopped machine of no known worker is an orphan like any other.
+func TestReconcileTreatsAStoppedMachineAsGone(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	w := h.acquire(params(h.tenant("acme"), "1"))
+	h.prov.Stop(w.ResourceID)
+	orphan := &provider.Resource{ID: "res-w-orphan", Labels: map[string]string{provider.LabelWorker: "w-orphan"}, Stopped: true}
+	h.prov.Leave(orphan)
+	if err := h.fleet.Reconcile(t.Context()); err != nil {
+		t.Fatalf("reconcile: %v", err)
+	}
+	if h.prov.Has(orphan.ID) {
+		t.Error("stopped orphan resource was not destroyed")
+	}
+	if got := h.worker(w.ID); got.State != api.WorkerLost {
+		t.Errorf("worker whose machine stopped is %s, want lost", got.State)
+	}
+}
+
 func TestSilentAgentIsLost(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)

@@ -134,7 +134,9 @@ func (f *Fleet) Reconcile(ctx context.Context) error {
 	var errs []error
 	present := make(map[string]bool, len(resources))
 	for _, r := range resources {
-		present[r.ID] = true
+		// A stopped machine of a live worker counts as gone: the worker
+		// is lost, and marking it so destroys the machine.
+		present[r.ID] = !r.Stopped
 		if _, ok := byWorker[r.WorkerID()]; ok {
 			continue
 		}

@@ -38,8 +38,9 @@ type Provider interface {
 	// Destroy ends the machine and everything in it. Destroying a resource
 	// that is already gone is not an error.
 	Destroy(ctx context.Context, resourceID string) error
-	// List returns the live resources of this installation, including ones
-	// created before a restart of the server.
+	// List returns the resources of this installation, including ones
+	// created before a restart of the server; those whose agent no longer
+	// runs are marked Stopped.
 	List(ctx context.Context) ([]*Resource, error)
 }
 
@@ -68,6 +69,11 @@ type Resource struct {
 	// ID is the provider's handle, stored as the worker's resource id.
 	ID     string
 	Labels map[string]string
+	// Stopped says the machine is still there but its agent no longer
+	// runs (a container that exited): the worker is lost, and only
+	// Destroy is left to do. Providers whose machines end with their agent
+	// never list such resources.
+	Stopped bool
 }
 
 // WorkerID returns the worker id label of r.

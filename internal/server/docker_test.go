@@ -13,6 +13,7 @@ import (
 	"github.com/dynpool/dynpool/api"
 	"github.com/dynpool/dynpool/internal/catalog"
 	"github.com/dynpool/dynpool/internal/eventually"
+	"github.com/dynpool/dynpool/internal/provider"
 	"github.com/dynpool/dynpool/internal/provider/docker"
 	"github.com/dynpool/dynpool/internal/server"
 )
@@ -143,4 +144,57 @@ func installationOfDir(t *testing.T, dir string) string {
 		t.Fatal(err)
 	}
 	return string(b[:len(b)-1])
+}
+
+// A server killed with its workers running leaves their containers; the
+// next start removes the ones the store does not know as live, running or
+// exited.
+func TestContainersLeftBehindAreRemovedAtStart(t *testing.T) {
+	t.Parallel()
+	needDocker(t)
+	dir := t.TempDir()
+	sleeper := filepath.Join(dir, "sleeper")
+	if err := os.WriteFile(sleeper, []byte("#!/bin/sh\nexec sleep 300\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	exiter := filepath.Join(dir, "exiter")
+	if err := os.WriteFile(exiter, []byte("#!/bin/sh\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// The installation id the server will take is the data directory's.
+	data := t.TempDir()
+	const inst = "inst-left-behind"
+	if err := os.WriteFile(filepath.Join(data, "installation"), []byte(inst+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []struct{ id, agent string }{{"wrk-running", sleeper}, {"wrk-exited", exiter}} {
+		p, err := docker.New(t.Context(), docker.Config{Installation: inst, AgentBinary: w.agent})
+		if err != nil {
+			t.Fatalf("docker: %v", err)
+		}
+		defer p.Close()
+		_, err = p.Create(t.Context(), &provider.CreateParams{
+			WorkerID: w.id, TenantID: "ten-gone", OS: "linux", Artifact: "dynpool-test/worker:busybox",
+			ServerURL: "http://127.0.0.1:1", RegistrationToken: "t",
+		})
+		if err != nil {
+			t.Fatalf("leave a container behind: %v", err)
+		}
+	}
+	probe, err := docker.New(t.Context(), docker.Config{Installation: inst, AgentBinary: sleeper})
+	if err != nil {
+		t.Fatalf("docker: %v", err)
+	}
+	defer probe.Close()
+	if left, err := probe.List(t.Context()); err != nil || len(left) != 2 {
+		t.Fatalf("containers before the start = %d, %v; want the 2 left behind", len(left), err)
+	}
+	startServer(t, func(c *server.Config) {
+		c.DataDir, c.Listen, c.Provider = data, "0.0.0.0:0", "docker"
+		c.Docker = docker.Config{AgentBinary: sleeper}
+	})
+	eventually.Holds(t, "the containers left behind to be removed", 30*time.Second, func() bool {
+		left, err := probe.List(t.Context())
+		return err == nil && len(left) == 0
+	})
 }

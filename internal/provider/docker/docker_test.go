@@ -351,12 +351,13 @@ func TestCreateInvalidParams(t *testing.T) {
 	}
 }
 
-func TestExitedAgentIsNotListed(t *testing.T) {
+func TestExitedAgentIsListedStopped(t *testing.T) {
 	t.Parallel()
 	p := newProvider(t, standIn(t, "exit 3"))
 	r := create(t, p, "w-1", "t-1")
-	eventually.Holds(t, "the exited worker to leave List", 30*time.Second, func() bool {
-		return len(listedIDs(t, p)) == 0
+	eventually.Holds(t, "the exited worker to be listed stopped", 30*time.Second, func() bool {
+		rs := list(t, p)
+		return len(rs) == 1 && rs[0].ID == r.ID && rs[0].Stopped
 	})
 	destroy(t, p, r.ID)
 	if _, err := p.client.ContainerInspect(t.Context(), r.ID); !cerrdefs.IsNotFound(err) {

@@ -11,12 +11,13 @@ import (
 	"github.com/dynpool/dynpool/internal/provider"
 )
 
-// List returns one resource per running container of this installation
-// (found by its provider.LabelInstallation label), with the
-// provider.Label* labels rebuilt from the container's, sorted by
-// container id. A created, exited or dead container is a worker whose agent
-// is not running and is not listed; Destroy removes it. Execution
-// containers (LabelRole) are no workers and are not listed either.
+// List returns one resource per container of this installation (found by
+// its provider.LabelInstallation label), with the provider.Label* labels
+// rebuilt from the container's, sorted by container id. A created,
+// exited or dead container is a worker whose agent is not running: it is
+// listed Stopped, so that the fleet destroys it even when it knows no such
+// worker. Execution containers (LabelRole) are no workers and are not
+// listed.
 func (p *Provider) List(ctx context.Context) ([]*provider.Resource, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("list workers: %w", err)
@@ -25,7 +26,6 @@ func (p *Provider) List(ctx context.Context) ([]*provider.Resource, error) {
 		All: true,
 		Filters: filters.NewArgs(
 			filters.Arg("label", provider.LabelInstallation+"="+p.cfg.Installation),
-			filters.Arg("status", string(container.StateRunning)),
 		),
 	})
 	if err != nil {
@@ -33,7 +33,7 @@ func (p *Provider) List(ctx context.Context) ([]*provider.Resource, error) {
 	}
 	out := make([]*provider.Resource, 0, len(cs))
 	for _, c := range cs {
-		if c.State != container.StateRunning || c.Labels[provider.LabelInstallation] != p.cfg.Installation || c.Labels[LabelRole] != "" {
+		if c.Labels[provider.LabelInstallation] != p.cfg.Installation || c.Labels[LabelRole] != "" {
 			continue
 		}
 		labels := make(map[string]string, len(resourceLabels))
@@ -42,7 +42,7 @@ func (p *Provider) List(ctx context.Context) ([]*provider.Resource, error) {
 				labels[k] = v
 			}
 		}
-		out = append(out, &provider.Resource{ID: c.ID, Labels: labels})
+		out = append(out, &provider.Resource{ID: c.ID, Labels: labels, Stopped: c.State != container.StateRunning})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil

@@ -102,6 +102,17 @@ func (p *Provider) Vanish(id string) {
 	delete(p.live, id)
 }
 
+// Stop marks resource id Stopped, as a machine whose agent exited.
+func (p *Provider) Stop(id string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if r, ok := p.live[id]; ok {
+		stopped := *r // List's callers may hold r
+		stopped.Stopped = true
+		p.live[id] = &stopped
+	}
+}
+
 // Leave adds a resource the store does not know, as a crashed server
 // would leave behind.
 func (p *Provider) Leave(r *provider.Resource) {
