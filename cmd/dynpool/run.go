@@ -32,10 +32,10 @@ const cancelTimeout = 10 * time.Second
 // newRunCmd builds "dynpool run": run one script as a one-step task and
 // follow its log.
 func newRunCmd(a *app) *cobra.Command {
-	var name, pool, syntax, script, file string
+	var name, pool, syntax, script, file, image string
 	var requires []string
 	cmd := &cobra.Command{
-		Use:   "run [--pool POOL] [--syntax bash|sh|python|pwsh] [--require TOOL[OP VERSION] ...] (--script SCRIPT | --file FILE | -- COMMAND...)",
+		Use:   "run [--pool POOL] [--syntax bash|sh|python|pwsh] [--container IMAGE] [--require TOOL[OP VERSION] ...] (--script SCRIPT | --file FILE | -- COMMAND...)",
 		Short: "Run a script on a worker and follow its log",
 		Long: "Run creates a task with one step, prints its log as it comes and exits\n" +
 			"with 0 on success, the failed step's exit code (1 to 125, else 1) on\n" +
@@ -45,16 +45,19 @@ func newRunCmd(a *app) *cobra.Command {
 			"--require names a tool the pool's image must provide, optionally with\n" +
 			"a version: --require docker --require kubectl=1.22.6 --require 'helm>=3'\n" +
 			"(also >, <= and <). When the pool's image lacks one, the step fails\n" +
-			"before a worker is acquired; a malformed one is refused at once.",
+			"before a worker is acquired; a malformed one is refused at once.\n" +
+			"--container runs the script in an execution container of that image\n" +
+			"beside the worker (docs/containers.md).",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			src, err := scriptSource(cmd.InOrStdin(), cmd.Flags().Changed("script"), script, file, args)
 			if err != nil {
 				return err
 			}
-			req := api.CreateTaskRequest{
-				Name:  name,
-				Steps: []api.StepRequest{{Name: name, Pool: pool, Syntax: syntax, Script: src, Requires: requires}},
+			step := api.StepRequest{Name: name, Pool: pool, Syntax: syntax, Script: src, Requires: requires}
+			if image != "" {
+				step.Container = &api.Container{Image: image}
 			}
+			req := api.CreateTaskRequest{Name: name, Steps: []api.StepRequest{step}}
 			c := a.client()
 			t, err := c.CreateTask(cmd.Context(), req)
 			if err != nil {
@@ -70,6 +73,7 @@ func newRunCmd(a *app) *cobra.Command {
 	f.StringVar(&syntax, "syntax", api.SyntaxBash, "script syntax: bash, sh, python or pwsh")
 	f.StringVar(&script, "script", "", "the script text")
 	f.StringVar(&file, "file", "", "read the script from this file (- for standard input)")
+	f.StringVar(&image, "container", "", `run the script in an execution container of this image, e.g. "golang:1.26"`)
 	f.StringArrayVar(&requires, "require", nil, `tool the image must provide, e.g. "docker", "kubectl=1.22.6", "helm>=3"; repeatable`)
 	return cmd
 }
