@@ -276,6 +276,12 @@ type Task struct {
 	Steps      []Step     `json:"steps"`
 }
 
+// TaskList is the body of GET /api/v1/tasks: the tenant's newest tasks,
+// newest first.
+type TaskList struct {
+	Tasks []Task `json:"tasks"`
+}
+
 // Step is one step of a Task.
 type Step struct {
 	ID       string `json:"id"`

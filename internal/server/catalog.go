@@ -110,23 +110,31 @@ func (s *Server) addBuild(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, api.Image{ID: r.PathValue("id")}) // not offered yet: nothing more to show
 }
 
-// listDeprecations answers, for every tenant, each pool whose image is
-// deprecated (named directly: alias pools move on by themselves) or
-// already decommissioned, with the days left before its steps fail.
 func (s *Server) listDeprecations(w http.ResponseWriter, r *http.Request) {
-	tenants, err := s.store.TenantList(r.Context())
+	out, err := s.deprecationList(r.Context())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// deprecationList answers, for every tenant, each pool whose image is
+// deprecated (named directly: alias pools move on by themselves) or
+// already decommissioned, with the days left before its steps fail (GET
+// /api/v1/admin/deprecations and the console's deprecations report).
+func (s *Server) deprecationList(ctx context.Context) (api.DeprecationList, error) {
+	out := api.DeprecationList{Deprecations: []api.Deprecation{}}
+	tenants, err := s.store.TenantList(ctx)
+	if err != nil {
+		return out, err
+	}
 	now := s.cfg.Clock.Now()
 	cat := s.catalog.Load()
-	out := api.DeprecationList{Deprecations: []api.Deprecation{}}
 	for _, t := range tenants {
-		pools, err := s.store.PoolList(r.Context(), t.ID)
+		pools, err := s.store.PoolList(ctx, t.ID)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return out, err
 		}
 		for _, p := range pools {
 			res, err := cat.Resolve(p.Image, now)
@@ -145,5 +153,5 @@ func (s *Server) listDeprecations(w http.ResponseWriter, r *http.Request) {
 			out.Deprecations = append(out.Deprecations, d)
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	return out, nil
 }

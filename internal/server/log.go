@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -24,39 +25,68 @@ const sseKeepalive = 15 * time.Second
 // ends with an "end" event carrying the task.
 func (s *Server) taskLog(w http.ResponseWriter, r *http.Request) {
 	tenant, id := tenantOf(r), r.PathValue("id")
-	if _, err := s.store.TaskGet(r.Context(), tenant.ID, id); err != nil {
-		s.writeError(w, r, notFoundOr(err, "task", id))
+	after, err := afterParam(r)
+	if err != nil {
+		s.writeError(w, r, err)
 		return
-	}
-	var after int64
-	if v := r.URL.Query().Get("after"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 {
-			s.writeError(w, r, validation.Errorf("after", "%q is not a line number", v))
-			return
-		}
-		after = n
 	}
 	if r.URL.Query().Get("follow") == "true" {
-		s.followLog(w, r, tenant.ID, id, after)
+		s.streamLog(w, r, tenant.ID, id, after)
 		return
 	}
-	out := api.LogList{Lines: []api.LogLine{}}
+	lines, err := s.logList(r.Context(), tenant.ID, id, after)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, api.LogList{Lines: lines})
+}
+
+// afterParam reads ?after=N, the line number a log read resumes after.
+func afterParam(r *http.Request) (int64, error) {
+	v := r.URL.Query().Get("after")
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, validation.Errorf("after", "%q is not a line number", v)
+	}
+	return n, nil
+}
+
+// logList returns the lines of task id of tenant tenantID after line
+// after; another tenant's task answers 404.
+func (s *Server) logList(ctx context.Context, tenantID, id string, after int64) ([]api.LogLine, error) {
+	if _, err := s.store.TaskGet(ctx, tenantID, id); err != nil {
+		return nil, notFoundOr(err, "task", id)
+	}
+	out := []api.LogLine{}
 	for {
-		lines, err := s.store.LogList(r.Context(), id, after, logPage)
+		lines, err := s.store.LogList(ctx, id, after, logPage)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return nil, err
 		}
 		for _, l := range lines {
-			out.Lines = append(out.Lines, logLineAPI(l))
+			out = append(out, logLineAPI(l))
 			after = l.Seq
 		}
 		if len(lines) < logPage {
-			break
+			return out, nil
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
+}
+
+// streamLog follows the log of task id of tenant tenantID as server-sent
+// events (see followLog), or answers a JSON 404 for another tenant's or
+// an unknown task. The API's ?follow=true and the console's live log
+// both stream through here.
+func (s *Server) streamLog(w http.ResponseWriter, r *http.Request, tenantID, id string, after int64) {
+	if _, err := s.store.TaskGet(r.Context(), tenantID, id); err != nil {
+		s.writeError(w, r, notFoundOr(err, "task", id))
+		return
+	}
+	s.followLog(w, r, tenantID, id, after)
 }
 
 func (s *Server) followLog(w http.ResponseWriter, r *http.Request, tenantID, id string, after int64) {

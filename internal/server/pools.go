@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -17,25 +18,45 @@ func (s *Server) listImages(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listPools(w http.ResponseWriter, r *http.Request) {
-	ps, err := s.store.PoolList(r.Context(), tenantOf(r).ID)
+	out, err := s.poolList(r.Context(), tenantOf(r).ID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	out := api.PoolList{Pools: []api.Pool{}}
-	for _, p := range ps {
-		out.Pools = append(out.Pools, s.poolAPI(p))
+	writeJSON(w, http.StatusOK, api.PoolList{Pools: out})
+}
+
+// poolList returns the pools of tenant tenantID as the API shows them:
+// GET /api/v1/pools and the console's pool list.
+func (s *Server) poolList(ctx context.Context, tenantID string) ([]api.Pool, error) {
+	ps, err := s.store.PoolList(ctx, tenantID)
+	if err != nil {
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, out)
+	out := []api.Pool{}
+	for _, p := range ps {
+		out = append(out, s.poolAPI(p))
+	}
+	return out, nil
 }
 
 func (s *Server) getPool(w http.ResponseWriter, r *http.Request) {
-	p, err := s.store.PoolGet(r.Context(), tenantOf(r).ID, r.PathValue("id"))
+	p, err := s.poolGet(r.Context(), tenantOf(r).ID, r.PathValue("id"))
 	if err != nil {
-		s.writeError(w, r, notFoundOr(err, "pool", r.PathValue("id")))
+		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.poolAPI(p))
+	writeJSON(w, http.StatusOK, p)
+}
+
+// poolGet returns pool id (or name) of tenant tenantID; another tenant's
+// pool answers 404, as an unknown one does.
+func (s *Server) poolGet(ctx context.Context, tenantID, id string) (api.Pool, error) {
+	p, err := s.store.PoolGet(ctx, tenantID, id)
+	if err != nil {
+		return api.Pool{}, notFoundOr(err, "pool", id)
+	}
+	return s.poolAPI(p), nil
 }
 
 func (s *Server) createPool(w http.ResponseWriter, r *http.Request) {
@@ -72,10 +93,21 @@ func (s *Server) updatePool(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	p, err := s.store.PoolGet(r.Context(), tenantOf(r).ID, r.PathValue("id"))
+	p, err := s.poolUpdate(r.Context(), tenantOf(r).ID, r.PathValue("id"), &req)
 	if err != nil {
-		s.writeError(w, r, notFoundOr(err, "pool", r.PathValue("id")))
+		s.writeError(w, r, err)
 		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+// poolUpdate applies req to pool id of tenant tenantID (PATCH
+// /api/v1/pools/{id} and the console's pool edit) and recycles the idle
+// workers the change made stale.
+func (s *Server) poolUpdate(ctx context.Context, tenantID, id string, req *api.UpdatePoolRequest) (api.Pool, error) {
+	p, err := s.store.PoolGet(ctx, tenantID, id)
+	if err != nil {
+		return api.Pool{}, notFoundOr(err, "pool", id)
 	}
 	if req.Name != nil {
 		p.Name = strings.TrimSpace(*req.Name)
@@ -86,23 +118,20 @@ func (s *Server) updatePool(w http.ResponseWriter, r *http.Request) {
 	}
 	if req.IsDefault != nil {
 		if !*req.IsDefault {
-			s.writeError(w, r, validation.Errorf("is_default", "a tenant always has one default pool: make another pool the default instead"))
-			return
+			return api.Pool{}, validation.Errorf("is_default", "a tenant always has one default pool: make another pool the default instead")
 		}
 		p.IsDefault = true
 	}
 	// A rename or a new default leaves the image as it was, even one that
 	// reached its end of life meanwhile.
 	if err := s.checkPool(p, imageChanged); err != nil {
-		s.writeError(w, r, err)
-		return
+		return api.Pool{}, err
 	}
-	if err := s.store.PoolUpdate(r.Context(), p); err != nil {
-		s.writeError(w, r, poolNameTaken(err, p.Name))
-		return
+	if err := s.store.PoolUpdate(ctx, p); err != nil {
+		return api.Pool{}, poolNameTaken(err, p.Name)
 	}
-	s.recycle(r.Context()) // idle workers of the old image go
-	writeJSON(w, http.StatusOK, s.poolAPI(p))
+	s.recycle(ctx) // idle workers of the old image go
+	return s.poolAPI(p), nil
 }
 
 func (s *Server) deletePool(w http.ResponseWriter, r *http.Request) {

@@ -10,6 +10,7 @@ import (
 	"github.com/dynpool/dynpool/api"
 	"github.com/dynpool/dynpool/internal/id"
 	"github.com/dynpool/dynpool/internal/store"
+	"github.com/dynpool/dynpool/internal/web"
 )
 
 // errUnauthenticated is wrapped by every 401 answer; the wrapping text
@@ -39,6 +40,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/v1/pools/{id}", tenant(s.getPool))
 	mux.HandleFunc("PATCH /api/v1/pools/{id}", tenant(s.updatePool))
 	mux.HandleFunc("DELETE /api/v1/pools/{id}", tenant(s.deletePool))
+	mux.HandleFunc("GET /api/v1/tasks", tenant(s.listTasks))
 	mux.HandleFunc("POST /api/v1/tasks", tenant(s.createTask))
 	mux.HandleFunc("GET /api/v1/tasks/{id}", tenant(s.getTask))
 	mux.HandleFunc("GET /api/v1/tasks/{id}/log", tenant(s.taskLog))
@@ -62,6 +64,12 @@ func (s *Server) routes() http.Handler {
 			return
 		}
 		writeJSON(w, http.StatusOK, api.Health{Status: "ready"})
+	})
+	// The console's pages; "/" itself leads there, while any other
+	// unknown path still answers the JSON 404 below.
+	mux.Handle(web.Prefix, s.console)
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, web.Prefix, http.StatusFound)
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, api.ErrorResponse{Error: api.Error{
@@ -106,25 +114,33 @@ func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
 // tenant in its context.
 func (s *Server) tenant(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		key := bearer(r)
-		switch {
-		case key == "":
-			s.writeError(w, r, unauthenticated("no bearer token: send a tenant API key as 'Authorization: Bearer <key>'"))
-			return
-		case equalSecret(key, s.adminToken):
-			s.writeError(w, r, unauthenticated("this API needs a tenant API key; the admin token opens /api/v1/admin only"))
-			return
-		}
-		t, err := s.store.TenantGetByKeyHash(r.Context(), id.Hash(key))
-		if errors.Is(err, store.ErrNotFound) {
-			err = unauthenticated("unknown API key")
-		}
+		t, err := s.tenantByKey(r.Context(), bearer(r))
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
 		h(w, r.WithContext(context.WithValue(r.Context(), tenantKey, t)))
 	}
+}
+
+// tenantByKey finds the tenant whose API key is key; a missing or unknown
+// key, or the admin token, is errUnauthenticated saying which. The API
+// and the console's sign-in both authenticate tenants here.
+func (s *Server) tenantByKey(ctx context.Context, key string) (*store.Tenant, error) {
+	switch {
+	case key == "":
+		return nil, unauthenticated("no bearer token: send a tenant API key as 'Authorization: Bearer <key>'")
+	case equalSecret(key, s.adminToken):
+		return nil, unauthenticated("this API needs a tenant API key; the admin token opens /api/v1/admin only")
+	}
+	t, err := s.store.TenantGetByKeyHash(ctx, id.Hash(key))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, unauthenticated("unknown API key")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find tenant by API key: %w", err)
+	}
+	return t, nil
 }
 
 // agent lets a request through with a worker credential and puts the

@@ -29,6 +29,7 @@ import (
 	"github.com/dynpool/dynpool/internal/store/postgres"
 	"github.com/dynpool/dynpool/internal/store/sqlite"
 	"github.com/dynpool/dynpool/internal/task"
+	"github.com/dynpool/dynpool/internal/web"
 )
 
 // Server is one running dynpool server.
@@ -47,6 +48,7 @@ type Server struct {
 	runner     *task.Runner
 	provider   provider.Provider
 	metrics    *metrics
+	console    *web.Console
 	listener   net.Listener
 	url        string
 	adminToken string
@@ -169,7 +171,8 @@ func (s *Server) wire(ctx context.Context, installation string) error {
 	tc.Containers = newContainerHost(prov, s.cfg.Docker, installation, s.cfg.Logger)
 	runner = task.New(tc, s.store, s.fleet)
 	s.runner = runner
-	return nil
+	s.console, err = s.newConsole()
+	return err
 }
 
 // URL is the base URL the server answers at, e.g. "http://127.0.0.1:8080".

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/dynpool/dynpool/api"
@@ -8,36 +9,92 @@ import (
 	"github.com/dynpool/dynpool/internal/store"
 )
 
+// taskListLimit is how many tasks GET /api/v1/tasks and the console's
+// task list show: the newest ones.
+const taskListLimit = 100
+
 func (s *Server) createTask(w http.ResponseWriter, r *http.Request) {
 	var req api.CreateTaskRequest
 	if err := decode(w, r, &req); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	t, err := s.runner.Submit(r.Context(), tenantOf(r), &req)
+	t, err := s.taskSubmit(r.Context(), tenantOf(r), &req)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, s.taskAPI(t))
+	writeJSON(w, http.StatusCreated, t)
+}
+
+// taskSubmit starts a task for tenant (POST /api/v1/tasks and the
+// console's run form).
+func (s *Server) taskSubmit(ctx context.Context, tenant *store.Tenant, req *api.CreateTaskRequest) (api.Task, error) {
+	t, err := s.runner.Submit(ctx, tenant, req)
+	if err != nil {
+		return api.Task{}, err
+	}
+	return s.taskAPI(t), nil
+}
+
+func (s *Server) listTasks(w http.ResponseWriter, r *http.Request) {
+	out, err := s.taskList(r.Context(), tenantOf(r).ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, api.TaskList{Tasks: out})
+}
+
+// taskList returns the newest taskListLimit tasks of tenant tenantID,
+// newest first.
+func (s *Server) taskList(ctx context.Context, tenantID string) ([]api.Task, error) {
+	ts, err := s.store.TaskList(ctx, &store.TaskListParams{TenantID: tenantID, Limit: taskListLimit})
+	if err != nil {
+		return nil, err
+	}
+	out := []api.Task{}
+	for _, t := range ts {
+		out = append(out, s.taskAPI(t))
+	}
+	return out, nil
 }
 
 func (s *Server) getTask(w http.ResponseWriter, r *http.Request) {
-	t, err := s.store.TaskGet(r.Context(), tenantOf(r).ID, r.PathValue("id"))
+	t, err := s.taskGet(r.Context(), tenantOf(r).ID, r.PathValue("id"))
 	if err != nil {
-		s.writeError(w, r, notFoundOr(err, "task", r.PathValue("id")))
+		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.taskAPI(t))
+	writeJSON(w, http.StatusOK, t)
+}
+
+// taskGet returns task id of tenant tenantID; another tenant's task
+// answers 404, as an unknown one does.
+func (s *Server) taskGet(ctx context.Context, tenantID, id string) (api.Task, error) {
+	t, err := s.store.TaskGet(ctx, tenantID, id)
+	if err != nil {
+		return api.Task{}, notFoundOr(err, "task", id)
+	}
+	return s.taskAPI(t), nil
 }
 
 func (s *Server) cancelTask(w http.ResponseWriter, r *http.Request) {
-	t, err := s.runner.Cancel(r.Context(), tenantOf(r).ID, r.PathValue("id"))
+	t, err := s.taskCancel(r.Context(), tenantOf(r).ID, r.PathValue("id"))
 	if err != nil {
-		s.writeError(w, r, notFoundOr(err, "task", r.PathValue("id")))
+		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.taskAPI(t))
+	writeJSON(w, http.StatusOK, t)
+}
+
+// taskCancel cancels task id of tenant tenantID.
+func (s *Server) taskCancel(ctx context.Context, tenantID, id string) (api.Task, error) {
+	t, err := s.runner.Cancel(ctx, tenantID, id)
+	if err != nil {
+		return api.Task{}, notFoundOr(err, "task", id)
+	}
+	return s.taskAPI(t), nil
 }
 
 func (s *Server) taskAPI(t *store.Task) api.Task {
@@ -69,16 +126,26 @@ func (s *Server) adminListWorkers(w http.ResponseWriter, r *http.Request) {
 // writeWorkers answers the workers of tenantID ("" for all), live ones
 // only unless all is set.
 func (s *Server) writeWorkers(w http.ResponseWriter, r *http.Request, tenantID string, all, withTenant bool) {
-	p := &store.WorkerListParams{TenantID: tenantID}
-	if !all {
-		p.States = fleet.LiveStates
-	}
-	ws, err := s.store.WorkerList(r.Context(), p)
+	out, err := s.workerList(r.Context(), tenantID, all, withTenant)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	out := api.WorkerList{Workers: []api.Worker{}}
+	writeJSON(w, http.StatusOK, api.WorkerList{Workers: out})
+}
+
+// workerList returns the workers of tenantID ("" for every tenant's, with
+// TenantID set when withTenant), oldest first; live ones only unless all.
+func (s *Server) workerList(ctx context.Context, tenantID string, all, withTenant bool) ([]api.Worker, error) {
+	p := &store.WorkerListParams{TenantID: tenantID}
+	if !all {
+		p.States = fleet.LiveStates
+	}
+	ws, err := s.store.WorkerList(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	out := []api.Worker{}
 	for _, wk := range ws {
 		a := api.Worker{
 			ID: wk.ID, PoolID: wk.PoolID, Image: wk.Image, Build: wk.Build, Provider: wk.Provider,
@@ -88,7 +155,7 @@ func (s *Server) writeWorkers(w http.ResponseWriter, r *http.Request, tenantID s
 		if withTenant {
 			a.TenantID = wk.TenantID
 		}
-		out.Workers = append(out.Workers, a)
+		out = append(out, a)
 	}
-	writeJSON(w, http.StatusOK, out)
+	return out, nil
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -42,16 +43,26 @@ func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listTenants(w http.ResponseWriter, r *http.Request) {
-	ts, err := s.store.TenantList(r.Context())
+	out, err := s.tenantList(r.Context())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	out := api.TenantList{Tenants: []api.Tenant{}}
-	for _, t := range ts {
-		out.Tenants = append(out.Tenants, s.tenantAPI(t))
+	writeJSON(w, http.StatusOK, api.TenantList{Tenants: out})
+}
+
+// tenantList returns every tenant with its effective overrides (GET
+// /api/v1/admin/tenants and the console's tenant page).
+func (s *Server) tenantList(ctx context.Context) ([]api.Tenant, error) {
+	ts, err := s.store.TenantList(ctx)
+	if err != nil {
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, out)
+	out := []api.Tenant{}
+	for _, t := range ts {
+		out = append(out, s.tenantAPI(t))
+	}
+	return out, nil
 }
 
 func (s *Server) updateTenant(w http.ResponseWriter, r *http.Request) {

@@ -68,6 +68,10 @@ type Store interface {
 	// running step has not stopped yet. Its cost follows the number
 	// returned, not the task history.
 	TaskListUnfinished(ctx context.Context) ([]*Task, error)
+	// TaskList returns p.TenantID's tasks with their steps, newest first
+	// (by created_at, then id, descending), at most p.Limit of them; an
+	// empty TenantID or a Limit below 1 is an error.
+	TaskList(ctx context.Context, p *TaskListParams) ([]*Task, error)
 	// TaskUpdate writes state, error and finished_at of t (by id). When
 	// fromStates is not empty it is a compare-and-set: the task's current
 	// state must be one of them, else ErrConflict.
@@ -188,6 +192,13 @@ type Task struct {
 	Owner      string
 	OwnerUntil *time.Time
 	Steps      []*Step
+}
+
+// TaskListParams selects the tasks TaskList returns: the newest Limit
+// tasks of tenant TenantID.
+type TaskListParams struct {
+	TenantID string
+	Limit    int
 }
 
 // TaskClaimParams makes Owner the runner of task ID until Until, unless

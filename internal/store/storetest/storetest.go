@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Tenant", func(t *testing.T) { testTenant(t, opener) })
 	t.Run("Pool", func(t *testing.T) { testPool(t, opener) })
 	t.Run("Task", func(t *testing.T) { testTask(t, opener) })
+	t.Run("TaskList", func(t *testing.T) { testTaskList(t, opener) })
 	t.Run("TaskClaim", func(t *testing.T) { testTaskClaim(t, opener) })
 	t.Run("Step", func(t *testing.T) { testStep(t, opener) })
 	t.Run("Log", func(t *testing.T) { testLog(t, opener) })
