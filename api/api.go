@@ -351,6 +351,9 @@ const (
 	DestroyImageDecommissioned = "image-decommissioned"
 	// DestroyPoolDeleted: the worker's pool was deleted.
 	DestroyPoolDeleted = "pool-deleted"
+	// DestroyStandbySurplus: a standby worker beyond the configured count
+	// (the schedule lowered it, or its image left the standby list).
+	DestroyStandbySurplus = "standby-surplus"
 )
 
 // Worker is one machine leased to a tenant.

@@ -13,13 +13,16 @@ import (
 
 	"github.com/dynpool/dynpool/internal/catalog"
 	"github.com/dynpool/dynpool/internal/fleet"
+	"github.com/dynpool/dynpool/internal/provider/docker"
 	"github.com/dynpool/dynpool/internal/server"
+	"github.com/dynpool/dynpool/internal/standby"
 )
 
 func newServerCmd() *cobra.Command {
 	var (
 		cfg         server.Config
 		catalogFile string
+		standbyFile string
 		logLevel    string
 	)
 	cmd := &cobra.Command{
@@ -45,6 +48,11 @@ stops the server gracefully: workers and leases stay for the next start.`,
 				}
 				cfg.CatalogPath = catalogFile
 			}
+			if standbyFile != "" {
+				if cfg.Standby, err = standby.Load(standbyFile); err != nil {
+					return err
+				}
+			}
 			cfg.AdminToken = os.Getenv("DYNPOOL_ADMIN_TOKEN")
 			srv, err := server.New(cmd.Context(), cfg)
 			if err != nil {
@@ -69,7 +77,9 @@ stops the server gracefully: workers and leases stay for the next start.`,
 	f.StringVar(&cfg.Docker.AgentBinary, "docker-agent-binary", "", "static linux dynpool binary mounted into worker containers (default: this executable; build it with CGO_ENABLED=0)")
 	f.Float64Var(&cfg.Docker.CPUs, "docker-cpus", 0, "CPUs per worker container (0: no limit)")
 	f.Int64Var(&cfg.Docker.MemoryBytes, "docker-memory", 0, "memory per worker container in bytes (0: no limit)")
+	f.StringVar(&cfg.Docker.NetworkPrefix, "docker-network-prefix", docker.DefaultNetworkPrefix, "first part of the names of the docker provider's networks and containers")
 	f.StringVar(&catalogFile, "catalog", "", "catalog YAML file replacing the built-in catalog")
+	f.StringVar(&standbyFile, "standby", "", "YAML file saying how many standby workers of which images to keep, on what schedule (docs/standby.md)")
 	f.DurationVar(&cfg.IdleTimeout, "idle-timeout", fleet.DefaultIdleTimeout, "destroy a worker idle this long (tenants may override)")
 	f.DurationVar(&cfg.MaxLifetime, "max-lifetime", fleet.DefaultMaxLifetime, "destroy a worker this old once its step ends (tenants may override)")
 	f.DurationVar(&cfg.ReaperPeriod, "reaper-period", fleet.DefaultReaperPeriod, "how often expired workers are looked for")

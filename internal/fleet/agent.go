@@ -28,15 +28,13 @@ func (f *Fleet) Register(ctx context.Context, token string) (*store.Worker, stri
 	if err != nil {
 		return nil, "", fmt.Errorf("find worker by registration token: %w", err)
 	}
-	t, err := f.store.TenantGet(ctx, w.TenantID)
-	if err != nil {
-		return nil, "", fmt.Errorf("register worker %s: %w", w.ID, err)
-	}
 	credential := id.Secret("dpw")
 	hash, none := id.Hash(credential), ""
 	now := f.cfg.Clock.Now()
-	idle, maxLife := f.Timeouts(t)
-	destroyAt := earliest(now.Add(idle), w.CreatedAt.Add(maxLife))
+	destroyAt, err := f.firstDestroyAt(ctx, w, now)
+	if err != nil {
+		return nil, "", fmt.Errorf("register worker %s: %w", w.ID, err)
+	}
 	w, err = f.store.WorkerUpdate(ctx, &store.WorkerUpdateParams{
 		ID: w.ID, FromStates: []string{api.WorkerProvisioning}, State: api.WorkerIdle,
 		RegistrationHash: &none, CredentialHash: &hash,
@@ -57,6 +55,22 @@ func (f *Fleet) Register(ctx context.Context, token string) (*store.Worker, stri
 	f.hub.Notify("worker/" + w.ID)
 	f.hub.Notify("released/" + w.TenantID)
 	return w, credential, nil
+}
+
+// firstDestroyAt is when worker w, registering now, is due: its tenant's
+// idle timeout or max lifetime, or, for a standby worker (no idle
+// timeout: it waits to be leased), the server's max lifetime.
+func (f *Fleet) firstDestroyAt(ctx context.Context, w *store.Worker, now time.Time) (time.Time, error) {
+	if isStandby(w) {
+		_, maxLife := f.Timeouts(&store.Tenant{})
+		return w.CreatedAt.Add(maxLife), nil
+	}
+	t, err := f.store.TenantGet(ctx, w.TenantID)
+	if err != nil {
+		return time.Time{}, err
+	}
+	idle, maxLife := f.Timeouts(t)
+	return earliest(now.Add(idle), w.CreatedAt.Add(maxLife)), nil
 }
 
 // HeartbeatInterval is how often agents must call Heartbeat.

@@ -58,6 +58,10 @@ type Config struct {
 	// runner, and give it a publisher when several servers share a store.
 	// Nil means a hub of the fleet's own.
 	Hub *notify.Hub
+	// Standby returns the image builds to keep standby workers of at now,
+	// with their counts (a schedule may change them over the day). Nil
+	// means no standby workers. See [Fleet.Standby].
+	Standby func(ctx context.Context, now time.Time) ([]StandbyTarget, error)
 	// Metrics records creations, creation failures and destroys
 	// ([NewMetrics]); nil records none.
 	Metrics *Metrics

@@ -46,6 +46,12 @@ type Fleet struct {
 	// ("released/"+tenant).
 	hub *notify.Hub
 
+	// standbyWake makes the reaper loop run Standby now (a standby
+	// worker was leased and needs a replacement).
+	standbyWake  chan struct{}
+	standbyMu    sync.Mutex
+	standbyRetry map[string]standbyRetry // by standbyKey
+
 	stopMu sync.Mutex
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -58,7 +64,8 @@ func New(cfg Config, st store.Store, p provider.Provider) (*Fleet, error) {
 		return nil, fmt.Errorf("fleet config: %w", err)
 	}
 	cfg.Metrics.init(p.Name())
-	return &Fleet{cfg: cfg, store: st, provider: p, hub: cfg.Hub}, nil
+	return &Fleet{cfg: cfg, store: st, provider: p, hub: cfg.Hub,
+		standbyWake: make(chan struct{}, 1), standbyRetry: make(map[string]standbyRetry)}, nil
 }
 
 // Provider returns the provider workers are made with.
@@ -76,6 +83,9 @@ type AcquireParams struct {
 	// OnCreate, if set, is called with the new worker when no idle one
 	// could be leased and one is being made.
 	OnCreate func(w *store.Worker)
+	// OnStandby, if set, is called with the standby worker leased to the
+	// tenant when it had no idle worker.
+	OnStandby func(w *store.Worker)
 	// OnWait, if set, is called with a sentence each time the reason
 	// Acquire is waiting changes (a limit reached, a creation failed).
 	OnWait func(reason string)
@@ -136,7 +146,15 @@ func (f *Fleet) Acquire(ctx context.Context, p *AcquireParams) (*store.Worker, e
 		if !errors.Is(err, store.ErrNotFound) {
 			return nil, fmt.Errorf("lease idle worker: %w", err)
 		}
-		w, err = f.create(ctx, p, target)
+		w, err = f.leaseStandby(ctx, p, target)
+		if err == nil && w != nil {
+			return w, nil
+		}
+		if err == nil {
+			if w, err = f.create(ctx, p.Tenant, p.PoolID, target); err == nil {
+				f.cfg.Metrics.standbyLease(false)
+			}
+		}
 		if errors.Is(err, ErrLimitReached) {
 			// Woken by a release; the timer is a safety net for a wake-up
 			// lost between servers.
@@ -168,11 +186,12 @@ func (f *Fleet) Acquire(ctx context.Context, p *AcquireParams) (*store.Worker, e
 	}
 }
 
-// create writes the worker row, then starts its machine (invariant 3: the
-// row is durable before the provider acts, so a crash leaves no resource
-// the store does not know).
-func (f *Fleet) create(ctx context.Context, p *AcquireParams, target *Target) (*store.Worker, error) {
-	w, token, err := f.record(ctx, p, target)
+// create writes the row of a worker of tenant's pool (a standby worker
+// when tenant is nil), then starts its machine (invariant 3: the row is
+// durable before the provider acts, so a crash leaves no resource the
+// store does not know).
+func (f *Fleet) create(ctx context.Context, tenant *store.Tenant, poolID string, target *Target) (*store.Worker, error) {
+	w, token, err := f.record(ctx, tenant, poolID, target)
 	if err != nil {
 		return nil, err
 	}
@@ -204,25 +223,32 @@ func (f *Fleet) create(ctx context.Context, p *AcquireParams, target *Target) (*
 	return w, nil
 }
 
-// record writes the row of a new worker of p.Tenant, provisioning, with a
-// hashed one-time registration token (returned), unless the tenant holds
-// its maximum of live workers (ErrLimitReached). The store checks the
-// limit in the same transaction, so it holds across replicas.
-func (f *Fleet) record(ctx context.Context, p *AcquireParams, target *Target) (*store.Worker, string, error) {
-	t, err := f.store.TenantGet(ctx, p.Tenant.ID) // the limit may have changed while we waited
-	if err != nil {
-		return nil, "", fmt.Errorf("get tenant %s: %w", p.Tenant.ID, err)
+// record writes the row of a new worker of tenant's pool (a standby worker
+// of no tenant when tenant is nil), provisioning, with a hashed one-time
+// registration token (returned), unless the tenant holds its maximum of
+// live workers (ErrLimitReached). The store checks the limit in the same
+// transaction, so it holds across replicas.
+func (f *Fleet) record(ctx context.Context, tenant *store.Tenant, poolID string, target *Target) (*store.Worker, string, error) {
+	t := &store.Tenant{} // a standby worker: no tenant, no limit
+	if tenant != nil {
+		var err error
+		if t, err = f.store.TenantGet(ctx, tenant.ID); err != nil { // the limit may have changed while we waited
+			return nil, "", fmt.Errorf("get tenant %s: %w", tenant.ID, err)
+		}
 	}
 	now := f.cfg.Clock.Now()
 	token := id.Secret("dpr")
 	registerBy := now.Add(f.cfg.RegistrationTimeout)
 	w := &store.Worker{
-		ID: id.New("w"), TenantID: p.Tenant.ID, PoolID: p.PoolID,
+		ID: id.New("w"), TenantID: t.ID, PoolID: poolID,
 		Image: target.Image, Build: target.Build, Provider: f.provider.Name(),
 		State: api.WorkerProvisioning, RegistrationHash: id.Hash(token),
-		CreatedAt: now, LeasedAt: &now, DestroyAt: &registerBy,
+		CreatedAt: now, DestroyAt: &registerBy,
 	}
-	err = f.store.WorkerCreate(ctx, w, t.MaxWorkers)
+	if tenant != nil {
+		w.LeasedAt = &now
+	}
+	err := f.store.WorkerCreate(ctx, w, t.MaxWorkers)
 	if errors.Is(err, store.ErrLimit) {
 		return nil, "", fmt.Errorf("%w: tenant %s holds its maximum of %d workers", ErrLimitReached, t.Name, t.MaxWorkers)
 	}

@@ -14,6 +14,7 @@ type Metrics struct {
 	creation         prometheus.Histogram
 	destroys         *prometheus.CounterVec
 	creationFailures *prometheus.CounterVec
+	standbyLeases    *prometheus.CounterVec
 }
 
 // NewMetrics registers the fleet's metrics on reg and returns them. Its
@@ -36,9 +37,13 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "dynpool_worker_creation_failures_total",
 			Help: "Provider errors when creating a worker, by provider.",
 		}, []string{"provider"}),
+		standbyLeases: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dynpool_standby_leases_total",
+			Help: "Steps that found no idle worker of their tenant: result=hit when a standby worker was leased, result=miss when one had to be created.",
+		}, []string{"result"}),
 	}
 	var errs []error
-	for _, c := range []prometheus.Collector{m.creation, m.destroys, m.creationFailures} {
+	for _, c := range []prometheus.Collector{m.creation, m.destroys, m.creationFailures, m.standbyLeases} {
 		if err := reg.Register(c); err != nil {
 			errs = append(errs, err)
 		}
@@ -49,11 +54,26 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	return m, nil
 }
 
-// init makes the series of a provider exist at zero before its first
-// failure, so a rate over it is defined from the start.
+// init makes the series of a provider, and the standby hits and misses,
+// exist at zero before they first count, so a rate over them is defined
+// from the start.
 func (m *Metrics) init(provider string) {
 	if m != nil {
 		m.creationFailures.WithLabelValues(provider)
+		m.standbyLeases.WithLabelValues("hit")
+		m.standbyLeases.WithLabelValues("miss")
+	}
+}
+
+// standbyLease counts a step that found no idle worker of its tenant.
+func (m *Metrics) standbyLease(hit bool) {
+	if m == nil {
+		return
+	}
+	if hit {
+		m.standbyLeases.WithLabelValues("hit").Inc()
+	} else {
+		m.standbyLeases.WithLabelValues("miss").Inc()
 	}
 }
 

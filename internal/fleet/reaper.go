@@ -51,6 +51,7 @@ func (f *Fleet) loop(ctx context.Context) {
 		if err := f.Reap(ctx); err != nil {
 			f.cfg.Logger.ErrorContext(ctx, "reap failed", "error", err)
 		}
+		f.standby(ctx)
 		now := f.cfg.Clock.Now()
 		if now.Sub(lastReconcile) >= f.cfg.ReconcilePeriod {
 			if err := f.Reconcile(ctx); err != nil {
@@ -63,11 +64,23 @@ func (f *Fleet) loop(ctx context.Context) {
 			}
 			lastReconcile = now
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.Chan():
+		for again := true; again; {
+			select {
+			case <-ctx.Done():
+				return
+			case <-ticker.Chan():
+				again = false
+			case <-f.standbyWake:
+				f.standby(ctx)
+			}
 		}
+	}
+}
+
+// standby runs Standby and logs its error.
+func (f *Fleet) standby(ctx context.Context) {
+	if err := f.Standby(ctx); err != nil {
+		f.cfg.Logger.ErrorContext(ctx, "standby failed", "error", err)
 	}
 }
 
@@ -86,7 +99,9 @@ func (f *Fleet) Reap(ctx context.Context) error {
 		switch w.State {
 		case api.WorkerIdle:
 			reason := api.DestroyIdleTimeout
-			if t, terr := f.store.TenantGet(ctx, w.TenantID); terr == nil {
+			if isStandby(w) {
+				reason = api.DestroyMaxLifetime // standby workers have no idle timeout
+			} else if t, terr := f.store.TenantGet(ctx, w.TenantID); terr == nil {
 				if _, maxLife := f.Timeouts(t); !now.Before(w.CreatedAt.Add(maxLife)) {
 					reason = api.DestroyMaxLifetime
 				}

@@ -22,6 +22,9 @@ func (f *Fleet) Recycle(ctx context.Context) error {
 	}
 	var errs []error
 	for _, w := range idle {
+		if isStandby(w) {
+			continue // of no pool; Standby replaces those of old builds
+		}
 		reason, err := f.cfg.Retire(ctx, w)
 		if err != nil {
 			errs = append(errs, err)

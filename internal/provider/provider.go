@@ -44,7 +44,17 @@ type Provider interface {
 	List(ctx context.Context) ([]*Resource, error)
 }
 
-// CreateParams describes the worker machine to create.
+// Binder is implemented by providers whose machines must change when a
+// standby worker (made with an empty TenantID) is leased to a tenant: the
+// docker provider moves its container onto the tenant's network. Bind is
+// called once, before the worker runs any step of the tenant; an error
+// gets the worker destroyed.
+type Binder interface {
+	Bind(ctx context.Context, resourceID, tenantID string) error
+}
+
+// CreateParams describes the worker machine to create. TenantID is empty
+// for a standby worker, which belongs to no tenant until it is bound.
 type CreateParams struct {
 	WorkerID string
 	TenantID string

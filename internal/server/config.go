@@ -12,6 +12,7 @@ import (
 	"github.com/dynpool/dynpool/internal/fleet"
 	"github.com/dynpool/dynpool/internal/notify"
 	"github.com/dynpool/dynpool/internal/provider/docker"
+	"github.com/dynpool/dynpool/internal/standby"
 	"github.com/dynpool/dynpool/internal/store"
 	"github.com/dynpool/dynpool/internal/task"
 )
@@ -52,6 +53,9 @@ type Config struct {
 	// AgentCommand starts a worker's agent (process provider); empty means
 	// this executable with the argument "agent".
 	AgentCommand []string
+	// Standby says how many standby workers of which images to keep
+	// (--standby FILE); nil means none.
+	Standby *standby.Config
 
 	IdleTimeout         time.Duration
 	MaxLifetime         time.Duration

@@ -163,7 +163,16 @@ func (s *Server) wire(ctx context.Context, installation string) error {
 	if agentURL == "" {
 		agentURL = s.url
 	}
-	s.fleet, err = fleet.New(s.cfg.fleetConfig(installation, agentURL, s.hub, onLost, s.retire, s.metrics.fleet), s.store, prov)
+	fc := s.cfg.fleetConfig(installation, agentURL, s.hub, onLost, s.retire, s.metrics.fleet)
+	if s.cfg.Standby != nil {
+		if err := checkStandby(s.cfg.Standby, s.catalog.Load()); err != nil {
+			return fmt.Errorf("standby: %w", err)
+		}
+		st := &standbyTargets{cfg: s.cfg.Standby, catalog: s.catalog.Load, prov: prov,
+			warn: s.cfg.Logger.WarnContext, skipped: make(map[string]string)}
+		fc.Standby = st.at
+	}
+	s.fleet, err = fleet.New(fc, s.store, prov)
 	if err != nil {
 		return err
 	}

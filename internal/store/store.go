@@ -133,6 +133,13 @@ type Store interface {
 	// DestroyAt is after p.Now, marks it busy and returns it; ErrNotFound
 	// when there is none.
 	WorkerAcquireIdle(ctx context.Context, p *WorkerAcquireIdleParams) (*Worker, error)
+	// WorkerLeaseStandby atomically picks the oldest idle standby worker
+	// (no tenant) of p.Image and p.Build whose DestroyAt is after p.Now,
+	// binds it to p.TenantID and p.PoolID for good, marks it busy, leased
+	// at p.Now, and returns it; ErrNotFound when there is none, and
+	// ErrLimit when p.MaxLive > 0 and the tenant holds that many live
+	// workers (counted in the same transaction, as WorkerCreate does).
+	WorkerLeaseStandby(ctx context.Context, p *WorkerLeaseStandbyParams) (*Worker, error)
 	// WorkerList returns workers matching p, oldest first.
 	WorkerList(ctx context.Context, p *WorkerListParams) ([]*Worker, error)
 	// WorkerListExpired returns workers in any of states whose DestroyAt is
@@ -338,9 +345,23 @@ type WorkerAcquireIdleParams struct {
 	Now      time.Time
 }
 
+// WorkerLeaseStandbyParams selects the standby worker to lease to a
+// tenant.
+type WorkerLeaseStandbyParams struct {
+	TenantID string
+	PoolID   string
+	Image    string
+	Build    string
+	Now      time.Time
+	// MaxLive is the tenant's limit of live workers; 0 means none.
+	MaxLive int
+}
+
 // WorkerListParams filters WorkerList. Empty fields match everything.
 type WorkerListParams struct {
 	TenantID string
 	PoolID   string
 	States   []string
+	// Standby keeps the standby workers only: those of no tenant.
+	Standby bool
 }

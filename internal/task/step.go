@@ -98,6 +98,10 @@ func (r *Runner) execute(ctx context.Context, t *store.Task, s *store.Step) (str
 		OnWait: func(reason string) {
 			r.log(ctx, t.ID, s.Name, api.LevelWarning, "Waiting for a worker: %s", reason)
 		},
+		OnStandby: func(w *store.Worker) {
+			r.log(ctx, t.ID, s.Name, api.LevelInfo, "No idle worker of this tenant has %s build %s: leasing standby worker %s, which now serves this tenant only",
+				target.res.Image.Name, w.Build, w.ID)
+		},
 		OnCreate: func(w *store.Worker) {
 			r.provisioning.Store(s.ID, w.ID)
 			r.log(ctx, t.ID, s.Name, api.LevelInfo, "No idle worker of this tenant has %s build %s: creating worker %s with the %s provider",

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dynpool/dynpool/internal/catalog"
 	"github.com/dynpool/dynpool/internal/fleet"
+	"github.com/dynpool/dynpool/internal/provider"
 	"github.com/dynpool/dynpool/internal/store"
 )
 
@@ -62,10 +63,18 @@ func (r *Runner) resolveStep(ctx context.Context, t *store.Task, s *store.Step) 
 	if err := prov.Supports(res.Image.OS, res.Build.Artifacts); err != nil {
 		return nil, refuse("pool %q: %v", pool.Name, err)
 	}
-	return &stepTarget{pool: pool, res: res, fleet: &fleet.Target{
+	return &stepTarget{pool: pool, res: res, fleet: FleetTarget(cat, res, prov)}, nil
+}
+
+// FleetTarget is the worker a resolution of cat asks for, as prov makes
+// it: the image build, its artifact for prov, and the worker-tools images
+// to cache. The standby workers of the server use it too, so a standby
+// worker matches what a step would get.
+func FleetTarget(cat *catalog.Catalog, res *catalog.Resolution, prov provider.Provider) *fleet.Target {
+	return &fleet.Target{
 		Image: res.Image.ID, Build: res.Build.Version, OS: res.Image.OS, Artifact: res.Build.Artifacts[prov.Name()],
 		Cache: cat.WorkerTools.CacheRefs(res.Image.OS),
-	}}, nil
+	}
 }
 
 // checkRequires returns the error naming the step's tool requirements that

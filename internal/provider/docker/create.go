@@ -73,7 +73,7 @@ func (p *Provider) checkParams(params *provider.CreateParams) error {
 	if !validName.MatchString(params.WorkerID) {
 		return fmt.Errorf("%w: worker id %q", ErrInvalidName, params.WorkerID)
 	}
-	if !validName.MatchString(params.TenantID) {
+	if params.TenantID != "" && !validName.MatchString(params.TenantID) { // "": a standby worker
 		return fmt.Errorf("%w: tenant id %q", ErrInvalidName, params.TenantID)
 	}
 	if params.Artifact == "" {

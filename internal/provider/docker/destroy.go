@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
 
 	"github.com/dynpool/dynpool/internal/provider"
 )
@@ -67,10 +71,30 @@ func (p *Provider) Destroy(ctx context.Context, resourceID string) error {
 			return fmt.Errorf("destroy worker container %s: %w", resourceID, err)
 		}
 	}
-	if tenant := labels[provider.LabelTenant]; tenant != "" {
+	for _, tenant := range networkTenants(p, labels[provider.LabelTenant], info.NetworkSettings) {
 		p.removeNetworkIfUnused(ctx, tenant)
 	}
 	return nil
+}
+
+// networkTenants returns the tenants ("" for the standby network) whose
+// networks a destroyed container was on: its tenant label's (empty for a
+// worker born standby), and those it was attached to (a bound standby
+// worker's tenant).
+func networkTenants(p *Provider, labelTenant string, ns *container.NetworkSettings) []string {
+	seen := map[string]bool{labelTenant: true} // "": born standby, the standby network
+	if ns != nil {
+		prefix := p.cfg.NetworkPrefix + "-" + p.cfg.Installation + "-"
+		for name := range ns.Networks {
+			if t, ok := strings.CutPrefix(name, prefix); ok {
+				if t == standbyNetwork {
+					t = ""
+				}
+				seen[t] = true
+			}
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // removeStepsOf force-removes the execution containers of worker, which
@@ -108,7 +132,7 @@ func (p *Provider) removeNetworkIfUnused(ctx context.Context, tenant string) {
 		All: true,
 		Filters: filters.NewArgs(
 			filters.Arg("label", provider.LabelInstallation+"="+p.cfg.Installation),
-			filters.Arg("label", provider.LabelTenant+"="+tenant),
+			filters.Arg("label", provider.LabelTenant+"="+tenant), // "": standby workers, bound or not
 		),
 	})
 	if err != nil {
@@ -116,6 +140,11 @@ func (p *Provider) removeNetworkIfUnused(ctx context.Context, tenant string) {
 		return
 	}
 	if len(left) > 0 {
+		return
+	}
+	// A bound standby worker carries no tenant label: look at what the
+	// network itself holds too.
+	if n, err := p.client.NetworkInspect(ctx, name, network.InspectOptions{}); err == nil && len(n.Containers) > 0 {
 		return
 	}
 	err = p.client.NetworkRemove(ctx, name)

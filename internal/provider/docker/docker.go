@@ -179,8 +179,16 @@ func (p *Provider) Supports(os string, artifacts map[string]string) error {
 	return nil
 }
 
-// networkName returns the name of tenant's network.
+// standbyNetwork ends the name of the network standby workers (of no
+// tenant yet) wait on; tenant ids are never this word.
+const standbyNetwork = "standby"
+
+// networkName returns the name of tenant's network, or of the standby
+// network for tenant "".
 func (p *Provider) networkName(tenant string) string {
+	if tenant == "" {
+		tenant = standbyNetwork
+	}
 	return p.cfg.NetworkPrefix + "-" + p.cfg.Installation + "-" + tenant
 }
 

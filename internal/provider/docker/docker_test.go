@@ -335,7 +335,7 @@ func TestCreateInvalidParams(t *testing.T) {
 	for _, mod := range []func(*provider.CreateParams){
 		func(c *provider.CreateParams) { c.WorkerID = "" },
 		func(c *provider.CreateParams) { c.WorkerID = "a/b" },
-		func(c *provider.CreateParams) { c.TenantID = "" },
+		func(c *provider.CreateParams) { c.TenantID = "a b" }, // "" is a standby worker
 		func(c *provider.CreateParams) { c.Artifact = "" },
 		func(c *provider.CreateParams) { c.OS = "windows" },
 		func(c *provider.CreateParams) { c.ServerURL = "" },

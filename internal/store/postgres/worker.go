@@ -33,20 +33,8 @@ func scanWorker(row pgx.Row) (*store.Worker, error) {
 // registration hash is taken.
 func (s *Store) WorkerCreate(ctx context.Context, w *store.Worker, maxLive int) error {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if maxLive > 0 {
-			// The tenant row's lock serializes the creations of one tenant
-			// across servers: count and insert cannot interleave.
-			if _, err := tx.Exec(ctx, `SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE`, w.TenantID); err != nil {
-				return err
-			}
-			var n int
-			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM workers WHERE tenant_id = $1 AND state = ANY($2)`,
-				w.TenantID, store.LiveWorkerStates).Scan(&n); err != nil {
-				return err
-			}
-			if n >= maxLive {
-				return store.ErrLimit
-			}
+		if err := checkLiveLimit(ctx, tx, w.TenantID, maxLive); err != nil {
+			return err
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO workers (`+workerColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
@@ -57,6 +45,28 @@ func (s *Store) WorkerCreate(ctx context.Context, w *store.Worker, maxLive int) 
 	})
 	if err != nil {
 		return fmt.Errorf("create worker %s: %w", w.ID, mapErr(err))
+	}
+	return nil
+}
+
+// checkLiveLimit answers store.ErrLimit when maxLive > 0 and tenant holds
+// that many live workers. The tenant row's lock serializes the creations
+// and standby leases of one tenant across servers: count and insert (or
+// lease) cannot interleave.
+func checkLiveLimit(ctx context.Context, tx pgx.Tx, tenant string, maxLive int) error {
+	if maxLive <= 0 {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE`, tenant); err != nil {
+		return err
+	}
+	var n int
+	if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM workers WHERE tenant_id = $1 AND state = ANY($2)`,
+		tenant, store.LiveWorkerStates).Scan(&n); err != nil {
+		return err
+	}
+	if n >= maxLive {
+		return store.ErrLimit
 	}
 	return nil
 }
@@ -108,6 +118,9 @@ func (s *Store) WorkerList(ctx context.Context, p *store.WorkerListParams) ([]*s
 	if p.PoolID != "" {
 		args = append(args, p.PoolID)
 		query += fmt.Sprintf(` AND pool_id = $%d`, len(args))
+	}
+	if p.Standby {
+		query += ` AND tenant_id = ''`
 	}
 	if len(p.States) > 0 {
 		args = append(args, p.States)

@@ -93,3 +93,32 @@ func (s *Store) WorkerAcquireIdle(ctx context.Context, p *store.WorkerAcquireIdl
 	}
 	return w, nil
 }
+
+// WorkerLeaseStandby implements store.Store.
+func (s *Store) WorkerLeaseStandby(ctx context.Context, p *store.WorkerLeaseStandbyParams) (*store.Worker, error) {
+	var w *store.Worker
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := checkLiveLimit(ctx, tx, p.TenantID, p.MaxLive); err != nil {
+			return err
+		}
+		var err error
+		w, err = scanWorker(tx.QueryRow(ctx, `UPDATE workers SET tenant_id = $1, pool_id = $2, state = $3, leased_at = $4
+			WHERE id = (
+				SELECT id FROM workers
+				WHERE tenant_id = '' AND state = $5 AND image = $6 AND build = $7
+					AND (destroy_at IS NULL OR destroy_at > $4)
+				ORDER BY created_at, id
+				LIMIT 1
+				FOR UPDATE SKIP LOCKED)
+			RETURNING `+workerColumns,
+			p.TenantID, p.PoolID, api.WorkerBusy, p.Now, api.WorkerIdle, p.Image, p.Build))
+		return err
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("lease standby worker of %s build %s: %w", p.Image, p.Build, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lease standby worker of %s build %s: %w", p.Image, p.Build, mapErr(err))
+	}
+	return w, nil
+}

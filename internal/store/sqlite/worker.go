@@ -58,16 +58,8 @@ func queryWorkers(ctx context.Context, q querier, query string, args ...any) ([]
 // registration hash is taken.
 func (s *Store) WorkerCreate(ctx context.Context, w *store.Worker, maxLive int) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if maxLive > 0 {
-			list, args := inList(store.LiveWorkerStates)
-			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM workers WHERE tenant_id = ? AND state IN `+list,
-				append([]any{w.TenantID}, args...)...).Scan(&n); err != nil {
-				return err
-			}
-			if n >= maxLive {
-				return store.ErrLimit
-			}
+		if err := checkLiveLimit(ctx, tx, w.TenantID, maxLive); err != nil {
+			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO workers (`+workerColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -79,6 +71,24 @@ func (s *Store) WorkerCreate(ctx context.Context, w *store.Worker, maxLive int) 
 	})
 	if err != nil {
 		return fmt.Errorf("create worker %s: %w", w.ID, mapErr(err))
+	}
+	return nil
+}
+
+// checkLiveLimit answers store.ErrLimit when maxLive > 0 and tenant holds
+// that many live workers.
+func checkLiveLimit(ctx context.Context, tx *sql.Tx, tenant string, maxLive int) error {
+	if maxLive <= 0 {
+		return nil
+	}
+	list, args := inList(store.LiveWorkerStates)
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM workers WHERE tenant_id = ? AND state IN `+list,
+		append([]any{tenant}, args...)...).Scan(&n); err != nil {
+		return err
+	}
+	if n >= maxLive {
+		return store.ErrLimit
 	}
 	return nil
 }
@@ -126,6 +136,9 @@ func (s *Store) WorkerList(ctx context.Context, p *store.WorkerListParams) ([]*s
 	if p.TenantID != "" {
 		query += ` AND tenant_id = ?`
 		args = append(args, p.TenantID)
+	}
+	if p.Standby {
+		query += ` AND tenant_id = ''`
 	}
 	if p.PoolID != "" {
 		query += ` AND pool_id = ?`

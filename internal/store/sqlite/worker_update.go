@@ -83,3 +83,31 @@ func (s *Store) WorkerAcquireIdle(ctx context.Context, p *store.WorkerAcquireIdl
 	}
 	return w, nil
 }
+
+// WorkerLeaseStandby implements store.Store.
+func (s *Store) WorkerLeaseStandby(ctx context.Context, p *store.WorkerLeaseStandbyParams) (*store.Worker, error) {
+	var w *store.Worker
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := checkLiveLimit(ctx, tx, p.TenantID, p.MaxLive); err != nil {
+			return err
+		}
+		var err error
+		w, err = scanWorker(tx.QueryRowContext(ctx, `UPDATE workers SET tenant_id = ?, pool_id = ?, state = ?, leased_at = ?
+			WHERE id = (
+				SELECT id FROM workers
+				WHERE tenant_id = '' AND state = ? AND image = ? AND build = ?
+					AND (destroy_at IS NULL OR destroy_at > ?)
+				ORDER BY created_at, id
+				LIMIT 1)
+			RETURNING `+workerColumns,
+			p.TenantID, p.PoolID, api.WorkerBusy, encTime(p.Now), api.WorkerIdle, p.Image, p.Build, encTime(p.Now)))
+		return err
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("lease standby worker of %s build %s: %w", p.Image, p.Build, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lease standby worker of %s build %s: %w", p.Image, p.Build, mapErr(err))
+	}
+	return w, nil
+}

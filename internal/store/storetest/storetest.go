@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Worker", func(t *testing.T) { testWorker(t, opener) })
 	t.Run("WorkerUpdate", func(t *testing.T) { testWorkerUpdate(t, opener) })
 	t.Run("WorkerAcquireIdle", func(t *testing.T) { testWorkerAcquireIdle(t, opener) })
+	t.Run("WorkerLeaseStandby", func(t *testing.T) { testWorkerLeaseStandby(t, opener) })
 	t.Run("InstallationID", func(t *testing.T) { testInstallationID(t, opener) })
 }
 
