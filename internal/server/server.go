@@ -53,6 +53,9 @@ type Server struct {
 	url        string
 	adminToken string
 	ready      atomic.Bool
+	// dataLock holds the SQLite data directory's lock (nil on PostgreSQL)
+	// until Run ends.
+	dataLock *os.File
 }
 
 // New opens the data directory and the store, and listens on cfg.Listen;
@@ -73,6 +76,18 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	var dataLock *os.File
+	if cfg.DatabaseURL == "" {
+		if dataLock, err = lockDataDir(cfg.DataDir); err != nil {
+			return nil, err
+		}
+	}
+	ok := false
+	defer func() {
+		if !ok && dataLock != nil {
+			dataLock.Close()
+		}
+	}()
 	st, pg, err := openStore(ctx, &cfg)
 	if err != nil {
 		return nil, err
@@ -94,11 +109,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.hub.SetPublisher(s.publish)
 	}
 	s.catalog.Store(cfg.Catalog)
+	s.dataLock = dataLock
 	if err := s.wire(ctx, installation); err != nil {
 		ln.Close()
 		st.Close()
 		return nil, err
 	}
+	ok = true
 	return s, nil
 }
 
@@ -177,10 +194,24 @@ func (s *Server) wire(ctx context.Context, installation string) error {
 		return err
 	}
 	tc := s.cfg.taskConfig(s.catalog.Load, s.hub, s.metrics.task)
+	if s.dataLock != nil {
+		// The only server of its data directory: the tasks a killed
+		// predecessor claimed are this one's, to resume at once.
+		tc.Owner = "server-" + installation
+	}
 	tc.Containers = newContainerHost(prov, s.cfg.Docker, installation, s.cfg.Logger)
 	runner = task.New(tc, s.store, s.fleet)
 	s.runner = runner
 	s.console, err = s.newConsole()
+	return err
+}
+
+// stoppedOr returns err, or nil when ctx ended: a server told to stop
+// while it was starting stopped, it did not fail.
+func stoppedOr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
 	return err
 }
 
@@ -194,17 +225,20 @@ func (s *Server) AdminToken() string { return s.adminToken }
 // left) and serves until ctx ends, then shuts down gracefully: requests
 // in flight finish, workers and leases stay for the next start.
 func (s *Server) Run(ctx context.Context) error {
+	if s.dataLock != nil {
+		defer s.dataLock.Close()
+	}
 	defer s.store.Close()
 	if c, ok := s.provider.(io.Closer); ok {
 		defer c.Close()
 	}
 	stopFleet, err := s.startFleet(ctx)
 	if err != nil {
-		return err
+		return stoppedOr(ctx, err)
 	}
 	defer stopFleet()
 	if err := s.runner.Start(ctx); err != nil {
-		return err
+		return stoppedOr(ctx, err)
 	}
 	defer s.runner.Stop()
 	srv := &http.Server{
