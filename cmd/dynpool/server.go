@@ -84,6 +84,9 @@ stops the server gracefully: workers and leases stay for the next start.`,
 	f.DurationVar(&cfg.MaxLifetime, "max-lifetime", fleet.DefaultMaxLifetime, "destroy a worker this old once its step ends (tenants may override)")
 	f.DurationVar(&cfg.ReaperPeriod, "reaper-period", fleet.DefaultReaperPeriod, "how often expired workers are looked for")
 	f.DurationVar(&cfg.LeaseTimeout, "lease-timeout", 0, "how long a step waits for a worker before it fails (default 10m)")
+	f.IntVar(&cfg.MaxWorkers, "max-workers", 0, "most live workers of the provider, of every tenant and standby (0: no limit)")
+	f.IntVar(&cfg.MaxCreating, "max-creating", 0, "most workers being created at once (0: no limit)")
+	f.Float64Var(&cfg.CreateRate, "create-rate", 0, "most worker creations per second this server starts (0: no limit)")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	return cmd
 }

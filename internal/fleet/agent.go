@@ -54,6 +54,7 @@ func (f *Fleet) Register(ctx context.Context, token string) (*store.Worker, stri
 		"startup", startup.String())
 	f.hub.Notify("worker/" + w.ID)
 	f.hub.Notify("released/" + w.TenantID)
+	f.hub.Notify(capacityKey) // a creation in flight ended
 	return w, credential, nil
 }
 

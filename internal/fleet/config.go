@@ -20,7 +20,10 @@ const (
 	DefaultReaperPeriod        = 5 * time.Second
 	DefaultReconcilePeriod     = 15 * time.Second
 	DefaultRegistrationTimeout = 2 * time.Minute
-	DefaultHeartbeatInterval   = 5 * time.Second
+	// DefaultCreateTimeout bounds a provider's Create, which may pull
+	// images or boot a machine.
+	DefaultCreateTimeout     = 10 * time.Minute
+	DefaultHeartbeatInterval = 5 * time.Second
 	// DefaultHeartbeatTimeout is six missed heartbeats.
 	DefaultHeartbeatTimeout = 30 * time.Second
 )
@@ -41,8 +44,11 @@ type Config struct {
 	// ReconcilePeriod is how often provider resources are compared with
 	// the store (orphans, lost workers, missed heartbeats).
 	ReconcilePeriod time.Duration
-	// RegistrationTimeout is how long a new worker's agent has to register.
+	// RegistrationTimeout is how long a new worker's agent has to register,
+	// from the end of its creation.
 	RegistrationTimeout time.Duration
+	// CreateTimeout bounds the provider's creation of one worker.
+	CreateTimeout time.Duration
 	// HeartbeatInterval is what agents are told to keep; a worker silent
 	// for HeartbeatTimeout is lost.
 	HeartbeatInterval time.Duration
@@ -58,6 +64,15 @@ type Config struct {
 	// runner, and give it a publisher when several servers share a store.
 	// Nil means a hub of the fleet's own.
 	Hub *notify.Hub
+	// MaxWorkers bounds the live workers of the fleet's provider, of every
+	// tenant and standby, across servers sharing a store; 0 means none.
+	MaxWorkers int
+	// MaxCreating bounds the workers being created at once (provisioning),
+	// across servers sharing a store; 0 means none.
+	MaxCreating int
+	// CreateRate bounds the creations this server starts per second (a
+	// token bucket holding one second's worth, at least one); 0 means none.
+	CreateRate float64
 	// Standby returns the image builds to keep standby workers of at now,
 	// with their counts (a schedule may change them over the day). Nil
 	// means no standby workers. See [Fleet.Standby].
@@ -75,6 +90,7 @@ func (c *Config) setDefaults() {
 	setDefault(&c.ReaperPeriod, DefaultReaperPeriod)
 	setDefault(&c.ReconcilePeriod, DefaultReconcilePeriod)
 	setDefault(&c.RegistrationTimeout, DefaultRegistrationTimeout)
+	setDefault(&c.CreateTimeout, DefaultCreateTimeout)
 	setDefault(&c.HeartbeatInterval, DefaultHeartbeatInterval)
 	setDefault(&c.HeartbeatTimeout, DefaultHeartbeatTimeout)
 	if c.Hub == nil {
@@ -111,12 +127,15 @@ func (c *Config) validate() error {
 	for name, d := range map[string]time.Duration{
 		"idle timeout": c.IdleTimeout, "max lifetime": c.MaxLifetime,
 		"reaper period": c.ReaperPeriod, "reconcile period": c.ReconcilePeriod,
-		"registration timeout": c.RegistrationTimeout,
-		"heartbeat interval":   c.HeartbeatInterval, "heartbeat timeout": c.HeartbeatTimeout,
+		"registration timeout": c.RegistrationTimeout, "create timeout": c.CreateTimeout,
+		"heartbeat interval": c.HeartbeatInterval, "heartbeat timeout": c.HeartbeatTimeout,
 	} {
 		if d < 0 {
 			errs = append(errs, errors.New(name+" must not be negative"))
 		}
+	}
+	if c.MaxWorkers < 0 || c.MaxCreating < 0 || c.CreateRate < 0 {
+		errs = append(errs, errors.New("max workers, max creating and create rate must not be negative"))
 	}
 	if c.HeartbeatTimeout < 2*c.HeartbeatInterval {
 		errs = append(errs, errors.New("heartbeat timeout must be at least twice the heartbeat interval"))

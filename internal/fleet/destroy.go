@@ -49,6 +49,7 @@ func (f *Fleet) finish(ctx context.Context, w *store.Worker, state, reason strin
 	f.cfg.Metrics.destroyed(reason)
 	f.hub.Notify("worker/" + w.ID)
 	f.hub.Notify("released/" + w.TenantID)
+	f.hub.Notify(capacityKey)
 	return nil
 }
 

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/dynpool/dynpool/api"
 	"github.com/dynpool/dynpool/internal/id"
 	"github.com/dynpool/dynpool/internal/notify"
@@ -14,9 +16,18 @@ import (
 	"github.com/dynpool/dynpool/internal/store"
 )
 
-// ErrLimitReached is wrapped by Acquire's error while the tenant holds
-// its maximum number of live workers.
+// ErrLimitReached is wrapped by Acquire's error while a limit keeps it
+// from a worker: the tenant's, the provider's, the creations in flight or
+// the creation rate.
 var ErrLimitReached = errors.New("worker limit reached")
+
+// errCreateRate is wrapped with ErrLimitReached when Config.CreateRate
+// holds a creation back.
+var errCreateRate = errors.New("creation rate limit")
+
+// capacityKey is notified when a worker ends or registers: a provider-wide
+// limit may let a waiting step of any tenant go on.
+const capacityKey = "capacity"
 
 // LiveStates are the states of a worker that exists or is being made.
 var LiveStates = store.LiveWorkerStates
@@ -46,6 +57,13 @@ type Fleet struct {
 	// ("released/"+tenant).
 	hub *notify.Hub
 
+	// line orders the steps waiting for a limit (see line).
+	line line
+	// createRate paces creations (Config.CreateRate), createEvery is the
+	// time between two tokens; nil when unlimited.
+	createRate  *rate.Limiter
+	createEvery time.Duration
+
 	// standbyWake makes the reaper loop run Standby now (a standby
 	// worker was leased and needs a replacement).
 	standbyWake  chan struct{}
@@ -64,8 +82,14 @@ func New(cfg Config, st store.Store, p provider.Provider) (*Fleet, error) {
 		return nil, fmt.Errorf("fleet config: %w", err)
 	}
 	cfg.Metrics.init(p.Name())
-	return &Fleet{cfg: cfg, store: st, provider: p, hub: cfg.Hub,
-		standbyWake: make(chan struct{}, 1), standbyRetry: make(map[string]standbyRetry)}, nil
+	f := &Fleet{cfg: cfg, store: st, provider: p, hub: cfg.Hub,
+		standbyWake: make(chan struct{}, 1), standbyRetry: make(map[string]standbyRetry)}
+	if cfg.CreateRate > 0 {
+		// A burst of one second's worth of creations, at least one.
+		f.createRate = rate.NewLimiter(rate.Limit(cfg.CreateRate), max(1, int(cfg.CreateRate)))
+		f.createEvery = time.Duration(float64(time.Second) / cfg.CreateRate)
+	}
+	return f, nil
 }
 
 // Provider returns the provider workers are made with.
@@ -105,26 +129,40 @@ type Target struct {
 }
 
 // Acquire returns a worker leased to p.Tenant, in state busy, for one
-// step. It waits (until ctx ends) for a new worker to register, and while
-// the tenant is at its worker limit. Errors: ctx's error wrapped with the
-// last reason for waiting (ErrLimitReached), or the provider's error when
-// creation fails.
+// step: an idle worker of the tenant's pool and build, else a standby
+// worker of that build, else a new one. It waits (until ctx ends) for a
+// new worker to register, and while a limit is reached (the tenant's,
+// the provider's, the creations in flight or the creation rate), in the
+// line of the tenant's pool on this server (see line). Errors: ctx's error wrapped
+// with the last reason for waiting (ErrLimitReached), or the provider's
+// error when creation fails.
 func (f *Fleet) Acquire(ctx context.Context, p *AcquireParams) (*store.Worker, error) {
+	tenant := p.Tenant.ID
+	queue := tenant + "/" + p.PoolID // the line is per tenant and pool
 	var waitingFor error
-	wait := func(wake <-chan struct{}, d time.Duration, why error) error {
+	var spot *place
+	defer func() {
+		if spot != nil {
+			f.line.leave(queue, spot)
+		}
+	}()
+	wait := func(d time.Duration, why error, wakes ...<-chan struct{}) error {
 		if p.OnWait != nil && (waitingFor == nil || waitingFor.Error() != why.Error()) {
 			p.OnWait(why.Error())
 		}
 		waitingFor = why
-		var timeout <-chan time.Time
-		if d > 0 {
-			timer := f.cfg.Clock.NewTimer(d)
-			defer timer.Stop()
-			timeout = timer.Chan()
+		timer := f.cfg.Clock.NewTimer(d)
+		defer timer.Stop()
+		var turn <-chan struct{}
+		if spot != nil {
+			turn = spot.turn
 		}
+		wakes = append(wakes, nil, nil)
 		select {
-		case <-wake:
-		case <-timeout:
+		case <-wakes[0]:
+		case <-wakes[1]:
+		case <-turn:
+		case <-timer.Chan():
 		case <-ctx.Done():
 			return fmt.Errorf("%w (%w)", ctx.Err(), why)
 		}
@@ -132,58 +170,87 @@ func (f *Fleet) Acquire(ctx context.Context, p *AcquireParams) (*store.Worker, e
 	}
 	backoff := createBackoffFirst
 	for {
-		released := f.hub.Wait("released/" + p.Tenant.ID)
+		// Woken by a release of the tenant's worker or by capacity coming
+		// back anywhere; the timer is a safety net for a wake-up lost
+		// between servers.
+		released, capacity := f.hub.Wait("released/"+tenant), f.hub.Wait(capacityKey)
+		if spot == nil && f.line.waiting(queue) {
+			spot = f.line.join(queue) // no jumping the line
+		}
+		if spot != nil && !f.line.first(queue, spot) {
+			why := waitingFor
+			if why == nil {
+				why = fmt.Errorf("%w: earlier steps of this tenant's pool wait for a worker first", ErrLimitReached)
+			}
+			if err := wait(recheckPeriod, why, released, capacity); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		target, err := p.Target(ctx)
 		if err != nil {
 			return nil, err
 		}
-		w, err := f.store.WorkerAcquireIdle(ctx, &store.WorkerAcquireIdleParams{
-			TenantID: p.Tenant.ID, PoolID: p.PoolID, Image: target.Image, Build: target.Build, Now: f.cfg.Clock.Now(),
-		})
-		if err == nil {
+		w, err := f.tryAcquire(ctx, p, target)
+		switch {
+		case err == nil && w.State == api.WorkerBusy:
 			return w, nil
-		}
-		if !errors.Is(err, store.ErrNotFound) {
-			return nil, fmt.Errorf("lease idle worker: %w", err)
-		}
-		w, err = f.leaseStandby(ctx, p, target)
-		if err == nil && w != nil {
-			return w, nil
-		}
-		if err == nil {
-			if w, err = f.create(ctx, p.Tenant, p.PoolID, target); err == nil {
-				f.cfg.Metrics.standbyLease(false)
+		case err == nil:
+			if w, err = f.claimWhenRegistered(ctx, w); err != nil || w != nil {
+				return w, err
 			}
-		}
-		if errors.Is(err, ErrLimitReached) {
-			// Woken by a release; the timer is a safety net for a wake-up
-			// lost between servers.
-			if err := wait(released, recheckPeriod, err); err != nil {
+			// Another step of the tenant leased the new worker first; it
+			// is as good as ours was, so try again from the top.
+		case errors.Is(err, ErrLimitReached):
+			if spot == nil {
+				spot = f.line.join(queue)
+			}
+			d := recheckPeriod
+			if errors.Is(err, errCreateRate) {
+				d = f.createEvery
+			}
+			if err := wait(d, err, released, capacity); err != nil {
 				return nil, err
 			}
-			continue
-		}
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, err
-			}
+		case ctx.Err() != nil:
+			return nil, err
+		default:
 			why := fmt.Errorf("%w; trying again in %s", err, backoff)
-			if err := wait(nil, backoff, why); err != nil {
+			if err := wait(backoff, why); err != nil {
 				return nil, err
 			}
 			backoff = min(2*backoff, createBackoffMax)
-			continue
 		}
-		if p.OnCreate != nil {
-			p.OnCreate(w)
-		}
-		w, err = f.claimWhenRegistered(ctx, w)
-		if err != nil || w != nil {
-			return w, err
-		}
-		// Another step of the tenant leased the new worker first; it is as
-		// good as ours was, so try again from the top.
 	}
+}
+
+// tryAcquire leases an idle worker of p's tenant and pool and of target,
+// or a standby worker of target, or creates one (provisioning; the caller
+// waits for it to register).
+func (f *Fleet) tryAcquire(ctx context.Context, p *AcquireParams, target *Target) (*store.Worker, error) {
+	w, err := f.store.WorkerAcquireIdle(ctx, &store.WorkerAcquireIdleParams{
+		TenantID: p.Tenant.ID, PoolID: p.PoolID, Image: target.Image, Build: target.Build, Now: f.cfg.Clock.Now(),
+	})
+	if err == nil {
+		return w, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("lease idle worker: %w", err)
+	}
+	if w, err := f.leaseStandby(ctx, p, target); err != nil || w != nil {
+		return w, err
+	}
+	w, err = f.create(ctx, p.Tenant, p.PoolID, target)
+	if err != nil {
+		return nil, err
+	}
+	if f.cfg.Standby != nil {
+		f.cfg.Metrics.standbyLease(false)
+	}
+	if p.OnCreate != nil {
+		p.OnCreate(w)
+	}
+	return w, nil
 }
 
 // create writes the row of a worker of tenant's pool (a standby worker
@@ -191,11 +258,15 @@ func (f *Fleet) Acquire(ctx context.Context, p *AcquireParams) (*store.Worker, e
 // durable before the provider acts, so a crash leaves no resource the
 // store does not know).
 func (f *Fleet) create(ctx context.Context, tenant *store.Tenant, poolID string, target *Target) (*store.Worker, error) {
+	if f.createRate != nil && !f.createRate.AllowN(f.cfg.Clock.Now(), 1) {
+		return nil, fmt.Errorf("%w: %w of %g per second", ErrLimitReached, errCreateRate, f.cfg.CreateRate)
+	}
 	w, token, err := f.record(ctx, tenant, poolID, target)
 	if err != nil {
 		return nil, err
 	}
-	res, err := f.provider.Create(ctx, &provider.CreateParams{
+	cctx, cancel := context.WithTimeout(ctx, f.cfg.CreateTimeout)
+	res, err := f.provider.Create(cctx, &provider.CreateParams{
 		WorkerID: w.ID, TenantID: w.TenantID, OS: target.OS, Artifact: target.Artifact,
 		ServerURL: f.cfg.ServerURL, RegistrationToken: token, CacheImages: target.Cache,
 		Labels: map[string]string{
@@ -204,6 +275,7 @@ func (f *Fleet) create(ctx context.Context, tenant *store.Tenant, poolID string,
 			provider.LabelTenant:       w.TenantID,
 		},
 	})
+	cancel()
 	// The machine exists now (or may, after an error): what follows is
 	// recorded even if the step stopped waiting meanwhile.
 	ctx = context.WithoutCancel(ctx)
@@ -214,7 +286,10 @@ func (f *Fleet) create(ctx context.Context, tenant *store.Tenant, poolID string,
 			fmt.Errorf("create worker %s with provider %s: %w", w.ID, f.provider.Name(), err),
 			f.finish(ctx, w, api.WorkerDestroyed, api.DestroyCreateFailed))
 	}
-	w, err = f.store.WorkerUpdate(ctx, &store.WorkerUpdateParams{ID: w.ID, ResourceID: &res.ID})
+	// The agent's registration timeout runs from the machine's start, not
+	// from before a creation that may have pulled images for minutes.
+	registerBy := f.cfg.Clock.Now().Add(f.cfg.RegistrationTimeout)
+	w, err = f.store.WorkerUpdate(ctx, &store.WorkerUpdateParams{ID: w.ID, ResourceID: &res.ID, DestroyAt: &registerBy})
 	if err != nil {
 		return nil, fmt.Errorf("record worker resource: %w", err)
 	}
@@ -238,7 +313,9 @@ func (f *Fleet) record(ctx context.Context, tenant *store.Tenant, poolID string,
 	}
 	now := f.cfg.Clock.Now()
 	token := id.Secret("dpr")
-	registerBy := now.Add(f.cfg.RegistrationTimeout)
+	// Due once the creation timeout and then the registration timeout have
+	// passed, should this server die before it knows how creation went.
+	registerBy := now.Add(f.cfg.CreateTimeout + f.cfg.RegistrationTimeout)
 	w := &store.Worker{
 		ID: id.New("w"), TenantID: t.ID, PoolID: poolID,
 		Image: target.Image, Build: target.Build, Provider: f.provider.Name(),
@@ -248,14 +325,29 @@ func (f *Fleet) record(ctx context.Context, tenant *store.Tenant, poolID string,
 	if tenant != nil {
 		w.LeasedAt = &now
 	}
-	err := f.store.WorkerCreate(ctx, w, t.MaxWorkers)
-	if errors.Is(err, store.ErrLimit) {
-		return nil, "", fmt.Errorf("%w: tenant %s holds its maximum of %d workers", ErrLimitReached, t.Name, t.MaxWorkers)
+	err := f.store.WorkerCreate(ctx, w, store.WorkerLimits{Tenant: t.MaxWorkers, Provider: f.cfg.MaxWorkers, Provisioning: f.cfg.MaxCreating})
+	if le := (*store.LimitError)(nil); errors.As(err, &le) {
+		return nil, "", f.limitReached(t, le)
 	}
 	if err != nil {
 		return nil, "", fmt.Errorf("record worker: %w", err)
 	}
 	return w, token, nil
+}
+
+// limitReached says, wrapping ErrLimitReached, which limit refused a
+// worker of tenant t.
+func (f *Fleet) limitReached(t *store.Tenant, le *store.LimitError) error {
+	prov := f.provider.Name()
+	switch le.Scope {
+	case store.LimitTenant:
+		return fmt.Errorf("%w: tenant %s holds its maximum of %d workers", ErrLimitReached, t.Name, le.Max)
+	case store.LimitProvider:
+		return fmt.Errorf("%w: the %s provider holds its maximum of %d workers", ErrLimitReached, prov, le.Max)
+	case store.LimitProvisioning:
+		return fmt.Errorf("%w: %d workers of the %s provider are being created, the most at once", ErrLimitReached, le.Max, prov)
+	}
+	return fmt.Errorf("%w: %v", ErrLimitReached, le)
 }
 
 // claimWhenRegistered waits for w's agent to register and leases w. It

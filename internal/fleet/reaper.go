@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/dynpool/dynpool/api"
@@ -23,7 +24,15 @@ func (f *Fleet) Start(ctx context.Context) error {
 	ctx, f.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	f.done = make(chan struct{})
 	f.started = f.cfg.Clock.Now()
-	go f.loop(ctx)
+	var loops sync.WaitGroup
+	loops.Go(func() { f.loop(ctx) })
+	// Standby creations may take long (a pull, a cloud machine): they
+	// must not hold the reaper back.
+	loops.Go(func() { f.standbyLoop(ctx) })
+	go func() {
+		loops.Wait()
+		close(f.done)
+	}()
 	return nil
 }
 
@@ -41,7 +50,6 @@ func (f *Fleet) Stop() {
 }
 
 func (f *Fleet) loop(ctx context.Context) {
-	defer close(f.done)
 	ticker := f.cfg.Clock.NewTicker(f.cfg.ReaperPeriod)
 	defer ticker.Stop()
 	var lastReconcile time.Time
@@ -51,7 +59,6 @@ func (f *Fleet) loop(ctx context.Context) {
 		if err := f.Reap(ctx); err != nil {
 			f.cfg.Logger.ErrorContext(ctx, "reap failed", "error", err)
 		}
-		f.standby(ctx)
 		now := f.cfg.Clock.Now()
 		if now.Sub(lastReconcile) >= f.cfg.ReconcilePeriod {
 			if err := f.Reconcile(ctx); err != nil {
@@ -64,23 +71,29 @@ func (f *Fleet) loop(ctx context.Context) {
 			}
 			lastReconcile = now
 		}
-		for again := true; again; {
-			select {
-			case <-ctx.Done():
-				return
-			case <-ticker.Chan():
-				again = false
-			case <-f.standbyWake:
-				f.standby(ctx)
-			}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.Chan():
 		}
 	}
 }
 
-// standby runs Standby and logs its error.
-func (f *Fleet) standby(ctx context.Context) {
-	if err := f.Standby(ctx); err != nil {
-		f.cfg.Logger.ErrorContext(ctx, "standby failed", "error", err)
+// standbyLoop runs Standby every reaper period and when a standby worker
+// was leased, until ctx ends.
+func (f *Fleet) standbyLoop(ctx context.Context) {
+	ticker := f.cfg.Clock.NewTicker(f.cfg.ReaperPeriod)
+	defer ticker.Stop()
+	for {
+		if err := f.Standby(ctx); err != nil && ctx.Err() == nil {
+			f.cfg.Logger.ErrorContext(ctx, "standby failed", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.Chan():
+		case <-f.standbyWake:
+		}
 	}
 }
 

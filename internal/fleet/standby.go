@@ -23,17 +23,23 @@ type StandbyTarget struct {
 func standbyKey(image, build string) string { return image + "@" + build }
 
 // leaseStandby leases an idle standby worker of target to p.Tenant, for
-// good: (nil, nil) when there is none. ErrLimitReached while the tenant
+// good, younger than the tenant's max lifetime (invariant 4): (nil, nil)
+// when there is none, or no standby workers are configured. ErrLimitReached while the tenant
 // holds its maximum of live workers. A worker whose machine the provider
 // could not hand to the tenant is destroyed, and the error returned.
 func (f *Fleet) leaseStandby(ctx context.Context, p *AcquireParams, target *Target) (*store.Worker, error) {
+	if f.cfg.Standby == nil {
+		return nil, nil
+	}
 	t, err := f.store.TenantGet(ctx, p.Tenant.ID) // the limit may have changed while we waited
 	if err != nil {
 		return nil, fmt.Errorf("get tenant %s: %w", p.Tenant.ID, err)
 	}
+	now := f.cfg.Clock.Now()
+	_, maxLife := f.Timeouts(t)
 	w, err := f.store.WorkerLeaseStandby(ctx, &store.WorkerLeaseStandbyParams{
 		TenantID: t.ID, PoolID: p.PoolID, Image: target.Image, Build: target.Build,
-		Now: f.cfg.Clock.Now(), MaxLive: t.MaxWorkers,
+		Now: now, MaxLive: t.MaxWorkers, CreatedAfter: now.Add(-maxLife),
 	})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -70,19 +76,20 @@ func (f *Fleet) wakeStandby() {
 }
 
 // Standby brings the standby workers to the counts [Config.Standby] asks
-// for now: it creates the missing ones (without waiting for them to
+// for now (none when it is nil): it creates the missing ones (without waiting for them to
 // register) and destroys idle ones beyond the counts or of image builds no
 // longer asked for. A target whose creation failed is tried again after a
-// backoff (from 1 s doubling to 30 s); the error is returned. The reaper
-// loop calls it every period and at once after a standby worker is leased.
+// backoff (from 1 s doubling to 30 s); the error is returned. The fleet's
+// standby loop calls it every reaper period and at once after a standby
+// worker is leased here.
 func (f *Fleet) Standby(ctx context.Context) error {
-	if f.cfg.Standby == nil {
-		return nil
-	}
 	now := f.cfg.Clock.Now()
-	targets, err := f.cfg.Standby(ctx, now)
-	if err != nil {
-		return fmt.Errorf("standby targets: %w", err)
+	var targets []StandbyTarget
+	if f.cfg.Standby != nil { // else standby workers an earlier run made go
+		var err error
+		if targets, err = f.cfg.Standby(ctx, now); err != nil {
+			return fmt.Errorf("standby targets: %w", err)
+		}
 	}
 	live, err := f.store.WorkerList(ctx, &store.WorkerListParams{
 		Standby: true, States: []string{api.WorkerProvisioning, api.WorkerIdle},
@@ -95,14 +102,23 @@ func (f *Fleet) Standby(ctx context.Context) error {
 		k := standbyKey(w.Image, w.Build)
 		have[k] = append(have[k], w)
 	}
+	// Entries may resolve to one build (an alias and its target): their
+	// counts add up.
 	want := make(map[string]int)
 	images := make(map[string]bool)
-	var errs []error
+	var order []*Target
 	for _, t := range targets {
 		k := standbyKey(t.Image, t.Build)
+		if _, seen := want[k]; !seen {
+			order = append(order, &t.Target)
+		}
 		want[k] += t.Count
 		images[t.Image] = true
-		if err := f.fillStandby(ctx, &t.Target, t.Count-len(have[k]), now); err != nil {
+	}
+	var errs []error
+	for _, t := range order {
+		k := standbyKey(t.Image, t.Build)
+		if err := f.fillStandby(ctx, t, want[k]-len(have[k]), now); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -65,6 +65,12 @@ type Config struct {
 	HeartbeatInterval   time.Duration
 	HeartbeatTimeout    time.Duration
 	LeaseTimeout        time.Duration
+	// MaxWorkers, MaxCreating and CreateRate are the provider-wide limits
+	// of fleet.Config: live workers, creations in flight, creations per
+	// second (this server's). Zero means none.
+	MaxWorkers  int
+	MaxCreating int
+	CreateRate  float64
 	// TaskLeasePeriod is how long a server's claim on a task lasts without
 	// renewal: how soon another replica takes over the tasks of one that
 	// died (see task.DefaultLeasePeriod).
@@ -115,6 +121,7 @@ func (c *Config) fleetConfig(installation, url string, hub *notify.Hub, onLost f
 		ReaperPeriod: c.ReaperPeriod, ReconcilePeriod: c.ReconcilePeriod,
 		RegistrationTimeout: c.RegistrationTimeout,
 		HeartbeatInterval:   c.HeartbeatInterval, HeartbeatTimeout: c.HeartbeatTimeout,
+		MaxWorkers: c.MaxWorkers, MaxCreating: c.MaxCreating, CreateRate: c.CreateRate,
 		OnLost: onLost, Clock: c.Clock, Logger: c.Logger,
 	}
 }

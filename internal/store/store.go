@@ -12,6 +12,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -21,7 +22,8 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrConflict: a uniqueness rule or a state guard did not hold.
 	ErrConflict = errors.New("conflict")
-	// ErrLimit: WorkerCreate found the tenant at its maximum of live workers.
+	// ErrLimit: WorkerCreate or WorkerLeaseStandby found one of its
+	// WorkerLimits reached; the error is a *LimitError saying which.
 	ErrLimit = errors.New("worker limit reached")
 	// ErrNoOwner: an empty task owner, which would claim nothing, or renew
 	// or release the leases of every task without an owner.
@@ -112,11 +114,11 @@ type Store interface {
 	// LogList returns up to limit lines with Seq > afterSeq, in order.
 	LogList(ctx context.Context, taskID string, afterSeq int64, limit int) ([]LogLine, error)
 
-	// WorkerCreate inserts w. When maxLive > 0 it first counts w's
-	// tenant's live workers (LiveWorkerStates) and answers ErrLimit at
-	// maxLive, in the same transaction, so concurrent creations on any
-	// number of servers never exceed it.
-	WorkerCreate(ctx context.Context, w *Worker, maxLive int) error
+	// WorkerCreate inserts w. It first checks limits against the workers
+	// of w's tenant and provider and answers a *LimitError (wrapping
+	// ErrLimit) when one is reached, in the same transaction, so
+	// concurrent creations on any number of servers never exceed them.
+	WorkerCreate(ctx context.Context, w *Worker, limits WorkerLimits) error
 	WorkerGet(ctx context.Context, id string) (*Worker, error)
 	// WorkerGetByCredentialHash finds a live worker by its agent credential.
 	WorkerGetByCredentialHash(ctx context.Context, hash string) (*Worker, error)
@@ -134,11 +136,12 @@ type Store interface {
 	// when there is none.
 	WorkerAcquireIdle(ctx context.Context, p *WorkerAcquireIdleParams) (*Worker, error)
 	// WorkerLeaseStandby atomically picks the oldest idle standby worker
-	// (no tenant) of p.Image and p.Build whose DestroyAt is after p.Now,
+	// (no tenant) of p.Image and p.Build created after p.CreatedAfter and
+	// whose DestroyAt is after p.Now,
 	// binds it to p.TenantID and p.PoolID for good, marks it busy, leased
-	// at p.Now, and returns it; ErrNotFound when there is none, and
-	// ErrLimit when p.MaxLive > 0 and the tenant holds that many live
-	// workers (counted in the same transaction, as WorkerCreate does).
+	// at p.Now, and returns it; ErrNotFound when there is none, and a
+	// *LimitError when the tenant holds p.MaxLive > 0 live workers
+	// (counted in the same transaction, as WorkerCreate does).
 	WorkerLeaseStandby(ctx context.Context, p *WorkerLeaseStandbyParams) (*Worker, error)
 	// WorkerList returns workers matching p, oldest first.
 	WorkerList(ctx context.Context, p *WorkerListParams) ([]*Worker, error)
@@ -345,6 +348,41 @@ type WorkerAcquireIdleParams struct {
 	Now      time.Time
 }
 
+// WorkerLimits bounds the live workers (LiveWorkerStates) WorkerCreate
+// may add; a zero field is no bound.
+type WorkerLimits struct {
+	// Tenant bounds the live workers of the new worker's tenant.
+	Tenant int
+	// Provider bounds the live workers of its provider, of every tenant
+	// and standby.
+	Provider int
+	// Provisioning bounds the workers of its provider being created
+	// (state provisioning): the creations in flight.
+	Provisioning int
+}
+
+// Scopes of a LimitError.
+const (
+	LimitTenant       = "tenant"
+	LimitProvider     = "provider"
+	LimitProvisioning = "provisioning"
+)
+
+// LimitError says which of the WorkerLimits refused a worker. It wraps
+// ErrLimit.
+type LimitError struct {
+	// Scope is LimitTenant, LimitProvider or LimitProvisioning.
+	Scope string
+	Max   int
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("%s limit of %d workers reached", e.Scope, e.Max)
+}
+
+// Unwrap returns ErrLimit.
+func (e *LimitError) Unwrap() error { return ErrLimit }
+
 // WorkerLeaseStandbyParams selects the standby worker to lease to a
 // tenant.
 type WorkerLeaseStandbyParams struct {
@@ -355,6 +393,9 @@ type WorkerLeaseStandbyParams struct {
 	Now      time.Time
 	// MaxLive is the tenant's limit of live workers; 0 means none.
 	MaxLive int
+	// CreatedAfter excludes workers created at or before it: those at the
+	// tenant's max lifetime.
+	CreatedAfter time.Time
 }
 
 // WorkerListParams filters WorkerList. Empty fields match everything.

@@ -195,7 +195,7 @@ func TestReplicas(t *testing.T) {
 	const idle = 6
 	for i := range idle {
 		if err := a.WorkerCreate(ctx, &store.Worker{ID: fmt.Sprintf("w%d", i), TenantID: "t1", PoolID: "p1",
-			Image: "img", Build: "b1", Provider: "process", State: api.WorkerIdle, CreatedAt: time.Now()}, 0); err != nil {
+			Image: "img", Build: "b1", Provider: "process", State: api.WorkerIdle, CreatedAt: time.Now()}, store.WorkerLimits{}); err != nil {
 			t.Fatalf("create worker: %v", err)
 		}
 	}

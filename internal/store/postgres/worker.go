@@ -31,9 +31,9 @@ func scanWorker(row pgx.Row) (*store.Worker, error) {
 
 // WorkerCreate inserts w; ErrConflict when its id, credential hash or
 // registration hash is taken.
-func (s *Store) WorkerCreate(ctx context.Context, w *store.Worker, maxLive int) error {
+func (s *Store) WorkerCreate(ctx context.Context, w *store.Worker, limits store.WorkerLimits) error {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if err := checkLiveLimit(ctx, tx, w.TenantID, maxLive); err != nil {
+		if err := checkLimits(ctx, tx, w.TenantID, w.Provider, limits); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO workers (`+workerColumns+`)
@@ -49,24 +49,52 @@ func (s *Store) WorkerCreate(ctx context.Context, w *store.Worker, maxLive int) 
 	return nil
 }
 
-// checkLiveLimit answers store.ErrLimit when maxLive > 0 and tenant holds
-// that many live workers. The tenant row's lock serializes the creations
-// and standby leases of one tenant across servers: count and insert (or
-// lease) cannot interleave.
-func checkLiveLimit(ctx context.Context, tx pgx.Tx, tenant string, maxLive int) error {
-	if maxLive <= 0 {
+// checkLimits answers a *store.LimitError when a worker of tenant and
+// provider would exceed one of limits (tenant "" is a standby worker,
+// bound by no tenant limit). Locks serialize the checks across servers,
+// so that count and insert (or lease) cannot interleave: the tenant's row
+// for the tenant limit, a transaction-scoped advisory lock per provider
+// for the provider-wide ones.
+func checkLimits(ctx context.Context, tx pgx.Tx, tenant, provider string, limits store.WorkerLimits) error {
+	if limits.Tenant > 0 && tenant != "" {
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE`, tenant); err != nil {
+			return err
+		}
+		if err := countAtMost(ctx, tx, store.LimitTenant, limits.Tenant,
+			`tenant_id = $1 AND state = ANY($2)`, tenant, store.LiveWorkerStates); err != nil {
+			return err
+		}
+	}
+	if limits.Provider <= 0 && limits.Provisioning <= 0 {
 		return nil
 	}
-	if _, err := tx.Exec(ctx, `SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE`, tenant); err != nil {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('dynpool provider ' || $1))`, provider); err != nil {
 		return err
 	}
+	if limits.Provider > 0 {
+		if err := countAtMost(ctx, tx, store.LimitProvider, limits.Provider,
+			`provider = $1 AND state = ANY($2)`, provider, store.LiveWorkerStates); err != nil {
+			return err
+		}
+	}
+	if limits.Provisioning > 0 {
+		if err := countAtMost(ctx, tx, store.LimitProvisioning, limits.Provisioning,
+			`provider = $1 AND state = $2`, provider, api.WorkerProvisioning); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// countAtMost answers a *store.LimitError of scope when the workers
+// matching where number max or more.
+func countAtMost(ctx context.Context, tx pgx.Tx, scope string, max int, where string, args ...any) error {
 	var n int
-	if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM workers WHERE tenant_id = $1 AND state = ANY($2)`,
-		tenant, store.LiveWorkerStates).Scan(&n); err != nil {
+	if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM workers WHERE `+where, args...).Scan(&n); err != nil {
 		return err
 	}
-	if n >= maxLive {
-		return store.ErrLimit
+	if n >= max {
+		return &store.LimitError{Scope: scope, Max: max}
 	}
 	return nil
 }

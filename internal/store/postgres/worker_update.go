@@ -98,7 +98,7 @@ func (s *Store) WorkerAcquireIdle(ctx context.Context, p *store.WorkerAcquireIdl
 func (s *Store) WorkerLeaseStandby(ctx context.Context, p *store.WorkerLeaseStandbyParams) (*store.Worker, error) {
 	var w *store.Worker
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if err := checkLiveLimit(ctx, tx, p.TenantID, p.MaxLive); err != nil {
+		if err := checkLimits(ctx, tx, p.TenantID, "", store.WorkerLimits{Tenant: p.MaxLive}); err != nil {
 			return err
 		}
 		var err error
@@ -106,12 +106,12 @@ func (s *Store) WorkerLeaseStandby(ctx context.Context, p *store.WorkerLeaseStan
 			WHERE id = (
 				SELECT id FROM workers
 				WHERE tenant_id = '' AND state = $5 AND image = $6 AND build = $7
-					AND (destroy_at IS NULL OR destroy_at > $4)
+					AND (destroy_at IS NULL OR destroy_at > $4) AND created_at > $8
 				ORDER BY created_at, id
 				LIMIT 1
 				FOR UPDATE SKIP LOCKED)
 			RETURNING `+workerColumns,
-			p.TenantID, p.PoolID, api.WorkerBusy, p.Now, api.WorkerIdle, p.Image, p.Build))
+			p.TenantID, p.PoolID, api.WorkerBusy, p.Now, api.WorkerIdle, p.Image, p.Build, p.CreatedAfter))
 		return err
 	})
 	if errors.Is(err, pgx.ErrNoRows) {

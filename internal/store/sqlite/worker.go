@@ -56,9 +56,9 @@ func queryWorkers(ctx context.Context, q querier, query string, args ...any) ([]
 
 // WorkerCreate inserts w; ErrConflict when its id, credential hash or
 // registration hash is taken.
-func (s *Store) WorkerCreate(ctx context.Context, w *store.Worker, maxLive int) error {
+func (s *Store) WorkerCreate(ctx context.Context, w *store.Worker, limits store.WorkerLimits) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := checkLiveLimit(ctx, tx, w.TenantID, maxLive); err != nil {
+		if err := checkLimits(ctx, tx, w.TenantID, w.Provider, limits); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO workers (`+workerColumns+`)
@@ -75,20 +75,32 @@ func (s *Store) WorkerCreate(ctx context.Context, w *store.Worker, maxLive int) 
 	return nil
 }
 
-// checkLiveLimit answers store.ErrLimit when maxLive > 0 and tenant holds
-// that many live workers.
-func checkLiveLimit(ctx context.Context, tx *sql.Tx, tenant string, maxLive int) error {
-	if maxLive <= 0 {
-		return nil
+// checkLimits answers a *store.LimitError when a worker of tenant and
+// provider would exceed one of limits (tenant "" is a standby worker,
+// bound by no tenant limit).
+func checkLimits(ctx context.Context, tx *sql.Tx, tenant, provider string, limits store.WorkerLimits) error {
+	live, liveArgs := inList(store.LiveWorkerStates)
+	checks := []struct {
+		scope string
+		max   int
+		where string
+		args  []any
+	}{
+		{store.LimitTenant, limits.Tenant, `tenant_id = ? AND tenant_id <> '' AND state IN ` + live, append([]any{tenant}, liveArgs...)},
+		{store.LimitProvider, limits.Provider, `provider = ? AND state IN ` + live, append([]any{provider}, liveArgs...)},
+		{store.LimitProvisioning, limits.Provisioning, `provider = ? AND state = ?`, []any{provider, api.WorkerProvisioning}},
 	}
-	list, args := inList(store.LiveWorkerStates)
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM workers WHERE tenant_id = ? AND state IN `+list,
-		append([]any{tenant}, args...)...).Scan(&n); err != nil {
-		return err
-	}
-	if n >= maxLive {
-		return store.ErrLimit
+	for _, c := range checks {
+		if c.max <= 0 {
+			continue
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM workers WHERE `+c.where, c.args...).Scan(&n); err != nil {
+			return err
+		}
+		if n >= c.max {
+			return &store.LimitError{Scope: c.scope, Max: c.max}
+		}
 	}
 	return nil
 }

@@ -88,7 +88,7 @@ func (s *Store) WorkerAcquireIdle(ctx context.Context, p *store.WorkerAcquireIdl
 func (s *Store) WorkerLeaseStandby(ctx context.Context, p *store.WorkerLeaseStandbyParams) (*store.Worker, error) {
 	var w *store.Worker
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := checkLiveLimit(ctx, tx, p.TenantID, p.MaxLive); err != nil {
+		if err := checkLimits(ctx, tx, p.TenantID, "", store.WorkerLimits{Tenant: p.MaxLive}); err != nil {
 			return err
 		}
 		var err error
@@ -96,11 +96,11 @@ func (s *Store) WorkerLeaseStandby(ctx context.Context, p *store.WorkerLeaseStan
 			WHERE id = (
 				SELECT id FROM workers
 				WHERE tenant_id = '' AND state = ? AND image = ? AND build = ?
-					AND (destroy_at IS NULL OR destroy_at > ?)
+					AND (destroy_at IS NULL OR destroy_at > ?) AND created_at > ?
 				ORDER BY created_at, id
 				LIMIT 1)
 			RETURNING `+workerColumns,
-			p.TenantID, p.PoolID, api.WorkerBusy, encTime(p.Now), api.WorkerIdle, p.Image, p.Build, encTime(p.Now)))
+			p.TenantID, p.PoolID, api.WorkerBusy, encTime(p.Now), api.WorkerIdle, p.Image, p.Build, encTime(p.Now), encTime(p.CreatedAfter)))
 		return err
 	})
 	if errors.Is(err, sql.ErrNoRows) {

@@ -21,7 +21,7 @@ func newWorker(t *testing.T, s store.Store, id, tenant, pool, state string, d ti
 	if mutate != nil {
 		mutate(w)
 	}
-	must(t, "create worker "+id, s.WorkerCreate(t.Context(), w, 0))
+	must(t, "create worker "+id, s.WorkerCreate(t.Context(), w, store.WorkerLimits{}))
 	return w
 }
 
@@ -35,21 +35,21 @@ func testWorker(t *testing.T, open opener) {
 		newWorker(t, s, "w-live", "t1", "p1", api.WorkerBusy, 0, nil)
 		newWorker(t, s, "w-gone", "t1", "p1", api.WorkerDestroyed, 0, nil)
 		w := &store.Worker{ID: "w-second", TenantID: "t1", PoolID: "p1", State: api.WorkerProvisioning, CreatedAt: t0}
-		must(t, "create the second of two", s.WorkerCreate(t.Context(), w, 2))
+		must(t, "create the second of two", s.WorkerCreate(t.Context(), w, store.WorkerLimits{Tenant: 2}))
 		w3 := &store.Worker{ID: "w-third", TenantID: "t1", PoolID: "p1", State: api.WorkerProvisioning, CreatedAt: t0}
-		wantErr(t, "create a third of two", s.WorkerCreate(t.Context(), w3, 2), store.ErrLimit)
+		wantErr(t, "create a third of two", s.WorkerCreate(t.Context(), w3, store.WorkerLimits{Tenant: 2}), store.ErrLimit)
 		if _, err := s.WorkerGet(t.Context(), "w-third"); err == nil {
 			t.Fatal("a worker refused for the limit was stored")
 		}
 		other := &store.Worker{ID: "w-other", TenantID: "t2", PoolID: "p1", State: api.WorkerProvisioning, CreatedAt: t0}
-		must(t, "another tenant's limit is its own", s.WorkerCreate(t.Context(), other, 1))
+		must(t, "another tenant's limit is its own", s.WorkerCreate(t.Context(), other, store.WorkerLimits{Tenant: 1}))
 
 		const tries, limit = 8, 3
 		errs := make(chan error, tries)
 		for i := range tries {
 			go func() {
 				errs <- s.WorkerCreate(t.Context(), &store.Worker{ID: "w-race-" + string(rune('a'+i)), TenantID: "t3",
-					PoolID: "p1", State: api.WorkerProvisioning, CreatedAt: t0}, limit)
+					PoolID: "p1", State: api.WorkerProvisioning, CreatedAt: t0}, store.WorkerLimits{Tenant: limit})
 			}()
 		}
 		created := 0
@@ -67,6 +67,39 @@ func testWorker(t *testing.T, open opener) {
 		}
 	})
 
+	t.Run("CreateWithinProviderLimits", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		newTenant(t, s, "t1", 0)
+		newTenant(t, s, "t2", 0)
+		newWorker(t, s, "w-busy", "t1", "p1", api.WorkerBusy, 0, nil)
+		newWorker(t, s, "w-standby", "", "", api.WorkerIdle, 0, nil)
+		newWorker(t, s, "w-making", "t2", "p2", api.WorkerProvisioning, 0, nil)
+		newWorker(t, s, "w-gone", "t1", "p1", api.WorkerDestroyed, 0, nil)
+		newWorker(t, s, "w-docker", "t1", "p1", api.WorkerProvisioning, 0, func(w *store.Worker) { w.Provider = "docker" })
+		create := func(id string, limits store.WorkerLimits) error {
+			return s.WorkerCreate(t.Context(), &store.Worker{ID: id, TenantID: "t2", PoolID: "p2", Provider: "process",
+				State: api.WorkerProvisioning, CreatedAt: t0}, limits)
+		}
+		var le *store.LimitError
+		// Three live process workers, of every tenant and standby; the
+		// destroyed one and the docker one do not count.
+		err := create("w-x", store.WorkerLimits{Provider: 3})
+		if !errors.As(err, &le) || le.Scope != store.LimitProvider || le.Max != 3 || !errors.Is(err, store.ErrLimit) {
+			t.Fatalf("create at the provider limit = %v, want a provider LimitError of 3", err)
+		}
+		// One process worker is being made.
+		err = create("w-y", store.WorkerLimits{Provider: 4, Provisioning: 1})
+		if !errors.As(err, &le) || le.Scope != store.LimitProvisioning || le.Max != 1 {
+			t.Fatalf("create at the provisioning limit = %v, want a provisioning LimitError of 1", err)
+		}
+		must(t, "create within every limit", create("w-z", store.WorkerLimits{Tenant: 2, Provider: 4, Provisioning: 2}))
+		err = create("w-t", store.WorkerLimits{Tenant: 2})
+		if !errors.As(err, &le) || le.Scope != store.LimitTenant || le.Max != 2 {
+			t.Fatalf("create at the tenant limit = %v, want a tenant LimitError of 2", err)
+		}
+	})
+
 	t.Run("RoundTrip", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
@@ -79,7 +112,7 @@ func testWorker(t *testing.T, open opener) {
 		bare := &store.Worker{ID: "w2", Image: "windows-2022", Build: "b1", Provider: "process",
 			State: api.WorkerProvisioning, CreatedAt: t0}
 		for _, want := range []*store.Worker{full, bare} {
-			must(t, "create", s.WorkerCreate(t.Context(), want, 0))
+			must(t, "create", s.WorkerCreate(t.Context(), want, store.WorkerLimits{}))
 			got, err := s.WorkerGet(t.Context(), want.ID)
 			must(t, "get", err)
 			check(t, "WorkerGet "+want.ID, got, want)
@@ -98,7 +131,7 @@ func testWorker(t *testing.T, open opener) {
 			{ID: "w2", Image: "i", Build: "b", Provider: "process", State: api.WorkerIdle, CreatedAt: t0, CredentialHash: "cred"},
 			{ID: "w3", Image: "i", Build: "b", Provider: "process", State: api.WorkerIdle, CreatedAt: t0, RegistrationHash: "reg"},
 		} {
-			wantErr(t, "create duplicate "+w.ID, s.WorkerCreate(t.Context(), w, 0), store.ErrConflict)
+			wantErr(t, "create duplicate "+w.ID, s.WorkerCreate(t.Context(), w, store.WorkerLimits{}), store.ErrConflict)
 		}
 	})
 	t.Run("GetByCredentialHash", func(t *testing.T) {

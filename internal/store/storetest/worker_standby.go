@@ -15,7 +15,7 @@ import (
 func leaseStandby(t *testing.T, s store.Store, tenant string, now time.Time, maxLive int) (*store.Worker, error) {
 	t.Helper()
 	return s.WorkerLeaseStandby(t.Context(), &store.WorkerLeaseStandbyParams{TenantID: tenant, PoolID: "p1",
-		Image: "ubuntu-22.04", Build: "b1", Now: now, MaxLive: maxLive})
+		Image: "ubuntu-22.04", Build: "b1", Now: now, MaxLive: maxLive, CreatedAfter: at(-time.Minute)})
 }
 
 func testWorkerLeaseStandby(t *testing.T, open opener) {
@@ -33,6 +33,7 @@ func testWorkerLeaseStandby(t *testing.T, open opener) {
 			{"other-build", func(w *store.Worker) { w.Build = "b0" }},
 			{"provisioning", func(w *store.Worker) { w.State = api.WorkerProvisioning }},
 			{"expired", func(w *store.Worker) { w.DestroyAt = ptr(now) }},
+			{"too-old-for-the-tenant", func(w *store.Worker) { w.CreatedAt = at(-time.Hour) }},
 		} {
 			newWorker(t, s, tc.id, "", "", api.WorkerIdle, 0, tc.mutate)
 		}
@@ -52,7 +53,7 @@ func testWorkerLeaseStandby(t *testing.T, open opener) {
 		for _, w := range standby {
 			ids = append(ids, w.ID)
 		}
-		if want := []string{"expired", "other-build", "other-image", "younger"}; !slices.Equal(ids, want) {
+		if want := []string{"too-old-for-the-tenant", "expired", "other-build", "other-image", "younger"}; !slices.Equal(ids, want) {
 			t.Errorf("idle standby workers after the lease = %v, want %v", ids, want)
 		}
 	})

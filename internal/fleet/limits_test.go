@@ -1,0 +1,190 @@
+package fleet_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dynpool/dynpool/api"
+	"github.com/dynpool/dynpool/internal/fleet"
+	"github.com/dynpool/dynpool/internal/store"
+)
+
+// limitedFor runs Acquire for at most d and returns its error, which must
+// say the wait was for a limit.
+func (h *harness) limitedFor(p *fleet.AcquireParams, d time.Duration) error {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(h.t.Context(), d)
+	defer cancel()
+	_, err := h.fleet.Acquire(ctx, p)
+	if !errors.Is(err, fleet.ErrLimitReached) || !errors.Is(err, context.DeadlineExceeded) {
+		h.t.Fatalf("acquire at a limit = %v, want a deadline error naming the limit", err)
+	}
+	return err
+}
+
+// acquireAsync starts Acquire and returns where its worker arrives (nil
+// when it failed); it does not play the agent. The Acquire ends with the
+// test, which waits for it.
+func (h *harness) acquireAsync(p *fleet.AcquireParams) <-chan *store.Worker {
+	out := make(chan *store.Worker, 1)
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		w, err := h.fleet.Acquire(h.t.Context(), p)
+		if err != nil {
+			w = nil
+		}
+		out <- w
+	}()
+	h.t.Cleanup(func() { <-finished })
+	return out
+}
+
+// registerNext plays the agent of the next worker the provider creates.
+func (h *harness) registerNext() string {
+	h.t.Helper()
+	select {
+	case id := <-h.prov.Created:
+		if _, _, err := h.fleet.Register(h.t.Context(), h.prov.Token(id)); err != nil {
+			h.t.Fatalf("register %s: %v", id, err)
+		}
+		return id
+	case <-time.After(10 * time.Second):
+		h.t.Fatal("no worker was created")
+		return ""
+	}
+}
+
+func TestProviderLimitHoldsAcrossTenants(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(c *fleet.Config) { c.MaxWorkers = 2 })
+	acme, globex := h.tenant("acme"), h.tenant("globex")
+	held := h.acquire(params(acme, "1"))
+	h.acquire(params(acme, "1"))
+	err := h.limitedFor(params(globex, "1"), 100*time.Millisecond)
+	if !strings.Contains(err.Error(), "the fake provider holds its maximum of 2 workers") {
+		t.Fatalf("error = %v, want the provider limit named", err)
+	}
+	got := h.acquireAsync(params(globex, "1"))
+	if err := h.fleet.Discard(t.Context(), held, api.DestroyIdleTimeout); err != nil {
+		t.Fatalf("discard: %v", err)
+	}
+	h.registerNext()
+	if w := <-got; w == nil || w.TenantID != globex.ID {
+		t.Fatalf("globex got %+v once acme's worker went, want a worker of its own", w)
+	}
+}
+
+func TestCreationsInFlightAreBounded(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(c *fleet.Config) { c.MaxCreating = 1 })
+	acme, globex := h.tenant("acme"), h.tenant("globex")
+	first := h.acquireAsync(params(acme, "1"))
+	var id string
+	select {
+	case id = <-h.prov.Created: // provisioning, not registered yet
+	case <-time.After(10 * time.Second):
+		t.Fatal("no worker was created")
+	}
+	err := h.limitedFor(params(globex, "1"), 100*time.Millisecond)
+	if !strings.Contains(err.Error(), "1 workers of the fake provider are being created, the most at once") {
+		t.Fatalf("error = %v, want the creations in flight named", err)
+	}
+	second := h.acquireAsync(params(globex, "1"))
+	if _, _, err := h.fleet.Register(t.Context(), h.prov.Token(id)); err != nil {
+		t.Fatalf("register: %v", err)
+	}
+	if w := <-first; w == nil || w.ID != id {
+		t.Fatalf("acme got %+v, want %s", w, id)
+	}
+	h.registerNext() // globex's creation went ahead once acme's ended
+	if w := <-second; w == nil || w.TenantID != globex.ID {
+		t.Fatalf("globex got %+v, want a worker of its own", w)
+	}
+}
+
+func TestCreationRateIsPaced(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(c *fleet.Config) { c.CreateRate = 1 })
+	acme, globex := h.tenant("acme"), h.tenant("globex")
+	h.acquire(params(acme, "1")) // the token of this second
+	waits := make(chan string, 10)
+	p := params(globex, "1")
+	p.OnWait = func(reason string) { waits <- reason }
+	got := h.acquireAsync(p)
+	if why := <-waits; !strings.Contains(why, "creation rate limit of 1 per second") {
+		t.Fatalf("wait reason = %q, want the creation rate named", why)
+	}
+	h.clock.BlockUntilContext(t.Context(), 1) // the waiting Acquire's timer
+	h.clock.Advance(time.Second)
+	h.registerNext()
+	if w := <-got; w == nil || w.TenantID != globex.ID {
+		t.Fatalf("globex got %+v after a second, want its worker", w)
+	}
+}
+
+// Steps of one pool that wait for a limit get workers first in, first out.
+func TestWaitingStepsOfAPoolAreServedInOrder(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	acme := h.tenant("acme")
+	acme.MaxWorkers = 1
+	if err := h.store.TenantUpdate(t.Context(), acme); err != nil {
+		t.Fatalf("limit tenant: %v", err)
+	}
+	w := h.acquire(params(acme, "1"))
+	var done []<-chan *store.Worker
+	for range 3 {
+		waits := make(chan string, 10)
+		p := params(acme, "1")
+		p.OnWait = func(reason string) { waits <- reason }
+		done = append(done, h.acquireAsync(p))
+		<-waits // in the line before the next one comes
+	}
+	for i, got := range done {
+		if err := h.fleet.Release(t.Context(), w); err != nil {
+			t.Fatalf("release: %v", err)
+		}
+		select {
+		case w = <-got:
+			if w == nil {
+				t.Fatalf("waiter %d got no worker", i)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("waiter %d was not served next", i)
+		}
+		for j, other := range done[i+1:] {
+			select {
+			case <-other:
+				t.Fatalf("waiter %d was served before waiter %d", i+1+j, i)
+			default:
+			}
+		}
+	}
+}
+
+// A tenant's burst waits at its own limit and takes nothing from another
+// tenant.
+func TestABurstOfOneTenantDoesNotHoldAnother(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	acme, globex := h.tenant("acme"), h.tenant("globex")
+	acme.MaxWorkers = 1
+	if err := h.store.TenantUpdate(t.Context(), acme); err != nil {
+		t.Fatalf("limit tenant: %v", err)
+	}
+	h.acquire(params(acme, "1"))
+	for range 5 {
+		waits := make(chan string, 10)
+		p := params(acme, "1")
+		p.OnWait = func(reason string) { waits <- reason }
+		h.acquireAsync(p)
+		<-waits
+	}
+	if w := h.acquire(params(globex, "1")); w.TenantID != globex.ID {
+		t.Fatalf("globex got %+v", w)
+	}
+}
