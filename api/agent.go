@@ -43,8 +43,13 @@ type Job struct {
 	Step   string `json:"step"`
 	Syntax string `json:"syntax"`
 	Script string `json:"script"`
-	// Env holds extra environment variables for the script.
+	// Env holds extra environment variables for the script: the image's
+	// tool paths, the job's credential (DYNPOOL_JOB_ID, DYNPOOL_JOB_TOKEN)
+	// and the task's variables.
 	Env map[string]string `json:"env,omitempty"`
+	// Masks are the task's sensitive values, which the agent masks in the
+	// output before it uploads it (the server masks them again).
+	Masks []string `json:"masks,omitempty"`
 	// Container, when set, is the execution container the script runs in.
 	Container *Container `json:"container,omitempty"`
 }

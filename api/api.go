@@ -232,6 +232,8 @@ const (
 type CreateTaskRequest struct {
 	Name  string        `json:"name"`
 	Steps []StepRequest `json:"steps"`
+	// Variables reach every step's script as environment variables.
+	Variables []Variable `json:"variables,omitempty"`
 }
 
 // StepRequest is one step of a CreateTaskRequest. Pool is a pool id or
@@ -246,6 +248,8 @@ type StepRequest struct {
 	// a worker is acquired: "docker", "kubectl=1.22.6", "helm>=3" (also
 	// >, <=, <). Tool names match ignoring case, spaces, dots and dashes.
 	Requires []string `json:"requires,omitempty"`
+	// Variables reach this step's script; they win over the task's.
+	Variables []Variable `json:"variables,omitempty"`
 }
 
 // Container names the execution container a step runs inside.
@@ -274,6 +278,11 @@ type Task struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	FinishedAt *time.Time `json:"finished_at,omitempty"`
 	Steps      []Step     `json:"steps"`
+	// Variables are the task's input variables and OutputVariables those
+	// its steps set, sensitive ones without value (GET /api/v1/tasks/{id}
+	// only).
+	Variables       []Variable       `json:"variables,omitempty"`
+	OutputVariables []OutputVariable `json:"output_variables,omitempty"`
 }
 
 // TaskList is the body of GET /api/v1/tasks: the tenant's newest tasks,
@@ -294,6 +303,9 @@ type Step struct {
 	Error    string `json:"error,omitempty"`
 	// Requires echoes the step's tool requirements.
 	Requires []string `json:"requires,omitempty"`
+	// Variables are the step's input variables, sensitive ones without
+	// value (GET /api/v1/tasks/{id} only).
+	Variables []Variable `json:"variables,omitempty"`
 }
 
 // Log levels of a task log line.

@@ -7,7 +7,7 @@ import (
 )
 
 func newAgentCmd() *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "agent",
 		Short: "Run the worker agent (started by a provider on each worker)",
 		Long: `Run the worker agent: register with the server, heartbeat, take steps and run them.
@@ -20,4 +20,6 @@ in its environment. It exits when the server says its worker is gone.`,
 			return agent.RunFromEnv(cmd.Context())
 		},
 	}
+	cmd.AddCommand(newAgentArtifactCmd())
+	return cmd
 }

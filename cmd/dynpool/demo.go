@@ -29,9 +29,12 @@ func newDemoCmd() *cobra.Command {
 		Use:   "demo",
 		Short: "Run a deployment on dynamic workers with an in-process server, end to end",
 		Long: `Start a server on a free loopback port with a temporary data directory and the
-process provider, create a tenant and a pool on "Ubuntu (default)", run a
-three-step deployment (bash, python, sh) while streaming its task log, list the
-workers, and wait until they are destroyed for being idle.`,
+process provider, create a tenant and two pools on "Ubuntu (default)", run a
+four-step deployment (bash, sh, python, sh) while streaming its task log (the
+first step packages an archive, sets its checksum as an output variable and
+stores it as an artifact; the second, on the other pool and so on another
+worker, fetches and verifies it), list the workers, and wait until they are
+destroyed for being idle.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runDemo(cmd.Context(), cmd.OutOrStdout(), opt)
@@ -41,15 +44,28 @@ workers, and wait until they are destroyed for being idle.`,
 	return cmd
 }
 
-// demoSteps is the demo deployment: package an artifact, compute a
-// rollout plan, report the worker each step ran on.
+// demoVerifyPool is the demo's second pool: a step on it gets a worker of
+// its own, since a worker serves one pool (steps of one pool may well
+// share a worker, so only separate pools guarantee two workers).
+const demoVerifyPool = "Linux verifiers"
+
+// demoSteps is the demo deployment: package an artifact and pass it, with
+// its checksum as an output variable, to a step on another worker that
+// verifies it; compute a rollout plan; report the worker each step ran on.
 var demoSteps = []api.StepRequest{
 	{Name: "Package release", Syntax: api.SyntaxBash, Script: `set -euo pipefail
 mkdir -p release
 for i in 1 2 3; do echo "service build $i" > "release/part-$i.txt"; done
 tar -czf release.tar.gz release
 echo "packaged $(tar -tzf release.tar.gz | grep -c txt) files into release.tar.gz ($(wc -c < release.tar.gz) bytes)"
-sha256sum release.tar.gz`},
+sha256sum release.tar.gz
+set_dynpool_variable RELEASE_SHA256 "$(sha256sum release.tar.gz | cut -d' ' -f1)"
+"$DYNPOOL_CLI" agent artifact push release.tar.gz
+echo "packaged on worker $DYNPOOL_WORKER_ID"`},
+	{Name: "Verify release", Pool: demoVerifyPool, Syntax: api.SyntaxSh, Script: `set -eu
+"$DYNPOOL_CLI" agent artifact pull release.tar.gz
+echo "$RELEASE_SHA256  release.tar.gz" | sha256sum -c -
+echo "verified on worker $DYNPOOL_WORKER_ID: $(tar -tzf release.tar.gz | grep -c txt) files"`},
 	{Name: "Plan rollout", Syntax: api.SyntaxPython, Script: `import math
 hosts = 40
 waves = [math.ceil(hosts * p / 100) for p in (5, 25, 100)]
@@ -95,6 +111,10 @@ func runDemo(ctx context.Context, out io.Writer, opt demoOptions) error {
 		return fmt.Errorf("create pool: %w", err)
 	}
 	fmt.Fprintf(out, "==> tenant %q (%s), pool %q on %s, resolved to %s\n", tenant.Name, tenant.ID, pool.Name, pool.Image, pool.ResolvedImage)
+	if _, err := c.CreatePool(ctx, api.CreatePoolRequest{Name: demoVerifyPool, Image: "ubuntu-default"}); err != nil {
+		return fmt.Errorf("create pool: %w", err)
+	}
+	fmt.Fprintf(out, "==> pool %q on the same image: the verify step gets a worker of its own\n", demoVerifyPool)
 
 	task, err := c.CreateTask(ctx, api.CreateTaskRequest{Name: "Deploy web service", Steps: demoSteps})
 	if err != nil {
@@ -111,6 +131,9 @@ func runDemo(ctx context.Context, out io.Writer, opt demoOptions) error {
 	fmt.Fprintf(out, "==> task %s succeeded; its steps ran on:\n", task.ID)
 	for _, s := range task.Steps {
 		fmt.Fprintf(out, "    %-16s worker %s\n", s.Name, s.WorkerID)
+	}
+	if err := reportHandOver(ctx, out, c, task); err != nil {
+		return err
 	}
 	return waitForIdleDestruction(ctx, out, c, opt.IdleTimeout)
 }

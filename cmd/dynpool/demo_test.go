@@ -17,6 +17,10 @@ import (
 // TestMain lets the test binary be a worker's agent, as the dynpool binary
 // is: the process provider starts os.Args[0] with the agent's environment.
 func TestMain(m *testing.M) {
+	if len(os.Args) > 2 && os.Args[1] == "agent" && os.Getenv(agent.EnvJobToken) != "" {
+		// A step's script calling "$DYNPOOL_CLI" agent artifact ...
+		os.Exit(execute(context.Background(), os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+	}
 	if os.Getenv(agent.EnvToken) != "" {
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 		code := execute(ctx, []string{"agent"}, os.Stdout, os.Stderr, os.Getenv)
@@ -40,7 +44,12 @@ func TestDemoRunsADeploymentAndDestroysIdleWorkers(t *testing.T) {
 		"[Report worker] step ran on worker w-",
 		"Task success",
 		"destroyed (idle-timeout)",
-		"demo finished: 3 steps succeeded",
+		"demo finished: 4 steps succeeded",
+		"Output variable RELEASE_SHA256 set",
+		"Artifact release.tar.gz stored",
+		"release.tar.gz: OK",
+		"==> output variable RELEASE_SHA256 = ",
+		"==> the archive went from worker w-",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("demo output lacks %q; output:\n%s", want, got)

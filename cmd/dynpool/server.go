@@ -14,8 +14,10 @@ import (
 	"github.com/dynpool/dynpool/internal/catalog"
 	"github.com/dynpool/dynpool/internal/fleet"
 	"github.com/dynpool/dynpool/internal/provider/docker"
+	"github.com/dynpool/dynpool/internal/secret"
 	"github.com/dynpool/dynpool/internal/server"
 	"github.com/dynpool/dynpool/internal/standby"
+	"github.com/dynpool/dynpool/internal/task"
 )
 
 func newServerCmd() *cobra.Command {
@@ -31,7 +33,10 @@ func newServerCmd() *cobra.Command {
 		Long: `Run the dynpool server: the HTTP API, the fleet of dynamic workers and the task runner.
 
 The admin token comes from DYNPOOL_ADMIN_TOKEN; if unset, one is generated on
-first start and written to <data>/admin-token. SIGHUP reloads the --catalog
+first start and written to <data>/admin-token. The secret key that encrypts
+sensitive variables comes from DYNPOOL_SECRET_KEY (base64 of 32 bytes:
+openssl rand -base64 32); if unset, one is generated into <data>/secret-key.
+With --database-url it is required, the same on every replica. SIGHUP reloads the --catalog
 file (a broken one is refused and the old catalog stays). SIGINT or SIGTERM
 stops the server gracefully: workers and leases stay for the next start.`,
 		Args: cobra.NoArgs,
@@ -54,6 +59,7 @@ stops the server gracefully: workers and leases stay for the next start.`,
 				}
 			}
 			cfg.AdminToken = os.Getenv("DYNPOOL_ADMIN_TOKEN")
+			cfg.SecretKey = os.Getenv(secret.EnvKey)
 			srv, err := server.New(cmd.Context(), cfg)
 			if err != nil {
 				return err
@@ -79,6 +85,9 @@ stops the server gracefully: workers and leases stay for the next start.`,
 	f.Int64Var(&cfg.Docker.MemoryBytes, "docker-memory", 0, "memory per worker container in bytes (0: no limit)")
 	f.StringVar(&cfg.Docker.NetworkPrefix, "docker-network-prefix", docker.DefaultNetworkPrefix, "first part of the names of the docker provider's networks and containers")
 	f.StringVar(&catalogFile, "catalog", "", "catalog YAML file replacing the built-in catalog")
+	f.Int64Var(&cfg.Artifacts.MaxFileBytes, "artifact-max-file-size", task.DefaultArtifactMaxFileBytes, "largest artifact a step may store, in bytes")
+	f.Int64Var(&cfg.Artifacts.MaxTaskBytes, "artifact-max-task-size", task.DefaultArtifactMaxTaskBytes, "most bytes of artifacts one task may store")
+	f.DurationVar(&cfg.Artifacts.Retention, "artifact-retention", task.DefaultArtifactRetention, "how long artifacts are kept after their task finished")
 	f.StringVar(&standbyFile, "standby", "", "YAML file saying how many standby workers of which images to keep, on what schedule (docs/standby.md)")
 	f.DurationVar(&cfg.IdleTimeout, "idle-timeout", fleet.DefaultIdleTimeout, "destroy a worker idle this long (tenants may override)")
 	f.DurationVar(&cfg.MaxLifetime, "max-lifetime", fleet.DefaultMaxLifetime, "destroy a worker this old once its step ends (tenants may override)")

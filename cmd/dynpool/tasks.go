@@ -27,6 +27,8 @@ func newTasksCmd(a *app) *cobra.Command {
 			},
 		},
 		newTasksLogCmd(a),
+		newTasksArtifactsCmd(a),
+		newTasksArtifactCmd(a),
 		&cobra.Command{
 			Use:   "cancel ID",
 			Short: "Cancel a task",

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 
 	"github.com/dynpool/dynpool/api"
 )
@@ -37,15 +36,15 @@ func (r *containerRunner) Run(ctx context.Context, job *api.Job, dir string, _ f
 	if err := os.Chmod(dir, 0o777); err != nil {
 		return -1, fmt.Errorf("open the job directory to the container: %w", err)
 	}
-	script := filepath.Join(dir, in.file)
-	if err := os.WriteFile(script, []byte(job.Script), 0o644); err != nil {
-		return -1, fmt.Errorf("write script: %w", err)
+	args, err := writeScript(job.Syntax, job.Script, dir, 0o644)
+	if err != nil {
+		return -1, err
 	}
-	env := map[string]string{EnvWorkerID: r.workerID, EnvTaskID: job.TaskID, EnvStepName: job.Step}
+	env := map[string]string{EnvWorkerID: r.workerID, EnvTaskID: job.TaskID, EnvStepName: job.Step, EnvServer: r.client.base}
 	for k, v := range job.Env {
 		env[k] = v
 	}
-	command := append(append([]string{in.names[0]}, in.args...), script)
+	command := append(append([]string{in.names[0]}, in.args...), args...)
 	resp, err := r.client.runContainer(ctx, job.ID, &api.ContainerRunRequest{Dir: dir, Command: command, Env: env})
 	if err != nil {
 		return -1, err

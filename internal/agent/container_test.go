@@ -41,7 +41,9 @@ func TestContainerJobAsksTheServerToRunIt(t *testing.T) {
 	if want := []string{"bash", filepath.Join(run.req.Dir, "script.sh")}; !slices.Equal(run.req.Command, want) {
 		t.Errorf("command = %q, want %q (the interpreter is the image's)", run.req.Command, want)
 	}
-	if run.script != "echo in a container\n" {
+	// The helper that sets output variables comes first, on the
+	// script's own first line.
+	if !strings.HasPrefix(run.script, "set_dynpool_variable() {") || !strings.HasSuffix(run.script, "}; echo in a container\n") {
 		t.Errorf("script in the job directory when the container was asked for = %q", run.script)
 	}
 	if run.mode != 0o777 {
@@ -69,8 +71,8 @@ func TestContainerJobThatCannotRunFailsWithTheServersReason(t *testing.T) {
 	f.mu.Lock()
 	cmd := f.containers["job-1"][0].req.Command
 	f.mu.Unlock()
-	if cmd[0] != "python3" || !strings.HasSuffix(cmd[1], "/script.py") {
-		t.Errorf("python command = %q, want python3 and the script", cmd)
+	if len(cmd) != 3 || cmd[0] != "python3" || !strings.HasSuffix(cmd[1], "/dynpool_bootstrap.py") || !strings.HasSuffix(cmd[2], "/script.py") {
+		t.Errorf("python command = %q, want python3, the helper bootstrap and the script", cmd)
 	}
 }
 

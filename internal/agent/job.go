@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dynpool/dynpool/api"
+	"github.com/dynpool/dynpool/internal/variable"
 )
 
 // errJobCanceled is the cause of a job stopped because the server canceled
@@ -41,7 +42,11 @@ func (a *agent) runJob(ctx context.Context, job *api.Job) error {
 	scriptDone := make(chan struct{})
 	upErr := make(chan error, 1)
 	go func() { upErr <- up.run(ctx, scriptDone, cancel) }()
-	exitCode, runErr := a.runScript(jobCtx, job, up.add)
+	// Sensitive values are masked before the output leaves the worker,
+	// also where a value straddles a 64 KiB line cut.
+	output := variable.NewFilter(variable.NewMasker(job.Masks...), up.add)
+	exitCode, runErr := a.runScript(jobCtx, job, output.Line)
+	output.Flush()
 	close(scriptDone)
 	uploadErr := <-upErr
 

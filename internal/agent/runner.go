@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -34,6 +33,10 @@ const (
 	EnvWorkerID = "DYNPOOL_WORKER_ID"
 	EnvTaskID   = "DYNPOOL_TASK_ID"
 	EnvStepName = "DYNPOOL_STEP_NAME"
+	// EnvCLI is the path of the dynpool binary running the agent, for
+	// `"$DYNPOOL_CLI" agent artifact push FILE` (process runner only: an
+	// execution container does not have it).
+	EnvCLI = "DYNPOOL_CLI"
 )
 
 // ProcessRunner runs scripts as local processes, each in its own process
@@ -52,15 +55,15 @@ var _ Runner = (*ProcessRunner)(nil)
 // `pwsh -NoProfile -File <file>`. A missing interpreter is an error
 // "<name> is not installed on this worker".
 func (r *ProcessRunner) Run(ctx context.Context, job *api.Job, dir string, out func(stream, line string)) (int, error) {
-	argv, file, err := command(job.Syntax)
+	argv, _, err := command(job.Syntax)
 	if err != nil {
 		return -1, err
 	}
-	path := filepath.Join(dir, file)
-	if err := os.WriteFile(path, []byte(job.Script), 0o600); err != nil {
-		return -1, fmt.Errorf("write script: %w", err)
+	args, err := writeScript(job.Syntax, job.Script, dir, 0o600)
+	if err != nil {
+		return -1, err
 	}
-	return runGroup(ctx, append(argv, path), dir, r.env(job), out)
+	return runGroup(ctx, append(argv, args...), dir, r.env(job), out)
 }
 
 // interpreter says how to run one script syntax: the first of names found
@@ -104,6 +107,9 @@ func (r *ProcessRunner) env(job *api.Job) []string {
 		EnvTaskID+"="+job.TaskID,
 		EnvStepName+"="+job.Step,
 	)
+	if exe, err := os.Executable(); err == nil {
+		env = append(env, EnvCLI+"="+exe)
+	}
 	for k, v := range job.Env {
 		env = append(env, k+"="+v)
 	}

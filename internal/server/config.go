@@ -53,6 +53,15 @@ type Config struct {
 	// AgentCommand starts a worker's agent (process provider); empty means
 	// this executable with the argument "agent".
 	AgentCommand []string
+	// SecretKey seals sensitive variables at rest and derives job
+	// credentials: the standard base64 encoding of 32 bytes
+	// (DYNPOOL_SECRET_KEY). Empty means read <DataDir>/secret-key,
+	// generating it on first start; a server on PostgreSQL requires it,
+	// the same on every replica.
+	SecretKey string
+	// Artifacts bounds the artifacts steps store (per file, per task) and
+	// sets how long they are kept after their task finished.
+	Artifacts task.ArtifactLimits
 	// Standby says how many standby workers of which images to keep
 	// (--standby FILE); nil means none.
 	Standby *standby.Config
@@ -129,6 +138,6 @@ func (c *Config) fleetConfig(installation, url string, hub *notify.Hub, onLost f
 func (c *Config) taskConfig(cat func() *catalog.Catalog, hub *notify.Hub, m *task.Metrics) task.Config {
 	return task.Config{
 		LeaseTimeout: c.LeaseTimeout, Catalog: cat, Hub: hub, LeasePeriod: c.TaskLeasePeriod,
-		Metrics: m, Clock: c.Clock, Logger: c.Logger,
+		Metrics: m, Artifacts: c.Artifacts, Clock: c.Clock, Logger: c.Logger,
 	}
 }

@@ -71,6 +71,10 @@ func apiError(err error) (int, api.Error) {
 	case errors.Is(err, fleet.ErrUnknownAgent):
 		return http.StatusUnauthorized, api.Error{Code: api.CodeUnauthenticated,
 			Message: "unknown agent: the registration token was used already or the worker is gone"}
+	case errors.Is(err, task.ErrTooLarge):
+		return http.StatusRequestEntityTooLarge, api.Error{Code: api.CodeTooLarge, Message: err.Error()}
+	case errors.Is(err, task.ErrJobCredential):
+		return http.StatusUnauthorized, api.Error{Code: api.CodeUnauthenticated, Message: err.Error()}
 	case errors.Is(err, task.ErrJobNotFound):
 		return http.StatusNotFound, api.Error{Code: api.CodeNotFound, Message: "no such job running on this worker"}
 	}

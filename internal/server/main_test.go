@@ -25,6 +25,7 @@ import (
 // `dynpool agent` in production.
 func TestMain(m *testing.M) {
 	runReplicaIfAsked()
+	runHelperIfAsked()
 	if os.Getenv(agent.EnvToken) != "" {
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 		defer stop()
@@ -57,6 +58,9 @@ func startServer(t *testing.T, mutate func(*server.Config)) *testServer {
 	}
 	if mutate != nil {
 		mutate(&cfg)
+	}
+	if cfg.DatabaseURL != "" && cfg.SecretKey == "" {
+		cfg.SecretKey = testSecretKey // required on PostgreSQL
 	}
 	srv, err := server.New(t.Context(), cfg)
 	if err != nil {

@@ -52,7 +52,7 @@ func runReplicaIfAsked() {
 	defer stop()
 	srv, err := server.New(ctx, server.Config{
 		Listen: rs.Listen, DataDir: rs.DataDir, DatabaseURL: rs.DatabaseURL, AdvertiseURL: rs.AdvertiseURL,
-		AdminToken: rs.AdminToken, AgentCommand: []string{os.Args[0]},
+		AdminToken: rs.AdminToken, AgentCommand: []string{os.Args[0]}, SecretKey: testSecretKey,
 		IdleTimeout: rs.IdleTimeout, TaskLeasePeriod: rs.TaskLeasePeriod,
 		ReaperPeriod: 200 * time.Millisecond, ReconcilePeriod: 500 * time.Millisecond, LeaderPeriod: 500 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),

@@ -45,6 +45,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/v1/tasks/{id}", tenant(s.getTask))
 	mux.HandleFunc("GET /api/v1/tasks/{id}/log", tenant(s.taskLog))
 	mux.HandleFunc("POST /api/v1/tasks/{id}/cancel", tenant(s.cancelTask))
+	mux.HandleFunc("GET /api/v1/tasks/{id}/artifacts", tenant(s.listTaskArtifacts))
+	mux.HandleFunc("GET /api/v1/tasks/{id}/artifacts/{name}", tenant(s.getTaskArtifact))
 	mux.HandleFunc("GET /api/v1/workers", tenant(s.listWorkers))
 
 	mux.HandleFunc("POST /agent/v1/register", s.register)
@@ -53,6 +55,10 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /agent/v1/jobs/{id}/log", agent(s.jobLog))
 	mux.HandleFunc("POST /agent/v1/jobs/{id}/complete", agent(s.completeJob))
 	mux.HandleFunc("POST /agent/v1/jobs/{id}/container", agent(s.runContainer))
+	// A step's script, with its job's credential (DYNPOOL_JOB_TOKEN).
+	mux.HandleFunc("PUT /agent/v1/jobs/{id}/artifacts/{name}", s.job(s.putJobArtifact))
+	mux.HandleFunc("GET /agent/v1/jobs/{id}/artifacts", s.job(s.listJobArtifacts))
+	mux.HandleFunc("GET /agent/v1/jobs/{id}/artifacts/{name}", s.job(s.getJobArtifact))
 
 	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {

@@ -25,6 +25,7 @@ import (
 	"github.com/dynpool/dynpool/internal/provider"
 	"github.com/dynpool/dynpool/internal/provider/docker"
 	"github.com/dynpool/dynpool/internal/provider/process"
+	"github.com/dynpool/dynpool/internal/secret"
 	"github.com/dynpool/dynpool/internal/store"
 	"github.com/dynpool/dynpool/internal/store/postgres"
 	"github.com/dynpool/dynpool/internal/store/sqlite"
@@ -53,6 +54,8 @@ type Server struct {
 	url        string
 	adminToken string
 	ready      atomic.Bool
+	// secrets seals sensitive variables and derives job credentials.
+	secrets *secret.Key
 	// dataLock holds the SQLite data directory's lock (nil on PostgreSQL)
 	// until Run ends.
 	dataLock *os.File
@@ -75,6 +78,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	proposed, err := loadOrCreate(filepath.Join(cfg.DataDir, "installation"), "", func() string { return id.New("inst") })
 	if err != nil {
 		return nil, err
+	}
+	// Replicas on one PostgreSQL database must share the key: it is never
+	// generated for them.
+	secrets, err := secret.Load(cfg.SecretKey, filepath.Join(cfg.DataDir, "secret-key"), cfg.DatabaseURL == "")
+	if err != nil {
+		return nil, fmt.Errorf("secret key: %w", err)
 	}
 	var dataLock *os.File
 	if cfg.DatabaseURL == "" {
@@ -105,6 +114,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	s := &Server{cfg: cfg, store: st, pg: pg, hub: &notify.Hub{}, channel: notifyChannel(installation), listener: ln, url: "http://" + ln.Addr().String(), adminToken: adminToken}
+	s.secrets = secrets
 	if pg != nil {
 		s.hub.SetPublisher(s.publish)
 	}
@@ -200,6 +210,7 @@ func (s *Server) wire(ctx context.Context, installation string) error {
 		tc.Owner = "server-" + installation
 	}
 	tc.Containers = newContainerHost(prov, s.cfg.Docker, installation, s.cfg.Logger)
+	tc.Secrets = s.secrets
 	runner = task.New(tc, s.store, s.fleet)
 	s.runner = runner
 	s.console, err = s.newConsole()

@@ -62,6 +62,9 @@ func (s *Server) taskList(ctx context.Context, tenantID string) ([]api.Task, err
 
 func (s *Server) getTask(w http.ResponseWriter, r *http.Request) {
 	t, err := s.taskGet(r.Context(), tenantOf(r).ID, r.PathValue("id"))
+	if err == nil {
+		err = s.addVariables(r.Context(), &t)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return

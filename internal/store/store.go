@@ -155,6 +155,9 @@ type Store interface {
 	// empty proposed is an error.
 	InstallationID(ctx context.Context, proposed string) (string, error)
 
+	VariableStore
+	ArtifactStore
+
 	Close() error
 }
 
@@ -202,6 +205,10 @@ type Task struct {
 	Owner      string
 	OwnerUntil *time.Time
 	Steps      []*Step
+	// Variables are the task's and its steps' inputs, written by
+	// TaskCreate in its transaction; TaskGet leaves it nil (see
+	// VariableList).
+	Variables []*Variable
 }
 
 // TaskListParams selects the tasks TaskList returns: the newest Limit

@@ -9,6 +9,7 @@ import (
 	"github.com/dynpool/dynpool/internal/catalog"
 	"github.com/dynpool/dynpool/internal/id"
 	"github.com/dynpool/dynpool/internal/notify"
+	"github.com/dynpool/dynpool/internal/secret"
 )
 
 // Defaults.
@@ -52,8 +53,14 @@ type Config struct {
 	// Containers runs steps' execution containers; nil means this server
 	// has none, and a step with a container is refused when submitted.
 	Containers ContainerHost
-	Clock      clockwork.Clock
-	Logger     *slog.Logger
+	// Secrets seals sensitive variables and derives job credentials; nil
+	// means a fresh random key (fine for one process; replicas must share
+	// one).
+	Secrets *secret.Key
+	// Artifacts bounds artifact sizes; zero fields take the defaults.
+	Artifacts ArtifactLimits
+	Clock     clockwork.Clock
+	Logger    *slog.Logger
 }
 
 func (c *Config) setDefaults() {
@@ -78,6 +85,10 @@ func (c *Config) setDefaults() {
 	if c.Clock == nil {
 		c.Clock = clockwork.NewRealClock()
 	}
+	if c.Secrets == nil {
+		c.Secrets, _ = secret.NewKey()
+	}
+	c.Artifacts.setDefaults()
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/dynpool/dynpool/api"
 	"github.com/dynpool/dynpool/internal/store"
 	"github.com/dynpool/dynpool/internal/validation"
+	"github.com/dynpool/dynpool/internal/variable"
 )
 
 // ContainerHost runs execution containers beside workers. The server wires
@@ -83,6 +84,15 @@ func (r *Runner) RunContainer(ctx context.Context, w *store.Worker, jobID string
 	out := &outputBatch{flush: func(lines []api.AgentLogLine) error {
 		return r.appendLines(context.WithoutCancel(ctx), t, s, lines)
 	}}
+	tv, err := r.loadVariables(ctx, t.ID)
+	if err != nil {
+		return nil, err
+	}
+	// The docker provider cuts lines at 64 KiB as the agent does: the
+	// filter masks values across the cuts before the lines are batched.
+	filter := variable.NewFilter(tv.masker(), func(stream, line string) {
+		out.add(api.AgentLogLine{Time: r.cfg.Clock.Now(), Stream: stream, Message: line})
+	})
 	stopFlushing := out.every(outputFlushPeriod)
 	spec := &ContainerSpec{JobID: jobID, Image: s.ContainerImage, Dir: req.Dir, Command: req.Command, Env: req.Env}
 	imageReady := func(cached bool, took time.Duration) {
@@ -93,9 +103,8 @@ func (r *Runner) RunContainer(ctx context.Context, w *store.Worker, jobID string
 			r.log(ctx, t.ID, s.Name, api.LevelInfo, "Execution container image %s was not cached on worker %s: pulled in %s", s.ContainerImage, w.ID, took)
 		}
 	}
-	code, runErr := r.cfg.Containers.RunContainer(ctx, w, spec, imageReady, func(stream, line string) {
-		out.add(api.AgentLogLine{Time: r.cfg.Clock.Now(), Stream: stream, Message: line})
-	})
+	code, runErr := r.cfg.Containers.RunContainer(ctx, w, spec, imageReady, filter.Line)
+	filter.Flush()
 	if err := stopFlushing(); err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dynpool/dynpool/api"
+	"github.com/dynpool/dynpool/internal/secret"
 	"github.com/dynpool/dynpool/internal/store"
 )
 
@@ -67,6 +68,17 @@ func (r *Runner) takeJob(ctx context.Context, w *store.Worker) (*api.Job, error)
 			r.log(ctx, s.TaskID, s.Name, api.LevelVerbose, "Worker %s started the step", w.ID)
 		}
 		job := &api.Job{ID: s.ID, TaskID: s.TaskID, Step: s.Name, Syntax: s.Syntax, Script: s.Script, Env: r.toolEnv(w)}
+		if err := r.prepareJob(ctx, s, w, job); errors.Is(err, secret.ErrOpen) {
+			// The key changed since the task was created: asking again
+			// will not help, so the step fails saying why.
+			if err := r.failStep(ctx, s, err.Error()); err != nil {
+				return nil, err
+			}
+			r.release(ctx, w)
+			continue
+		} else if err != nil {
+			return nil, err
+		}
 		if s.ContainerImage != "" {
 			job.Container = &api.Container{Image: s.ContainerImage}
 		}
@@ -116,18 +128,17 @@ func (r *Runner) AppendOutput(ctx context.Context, w *store.Worker, jobID string
 }
 
 // appendLines adds output lines of step s to its task's log: stdout as
-// info, stderr as warning.
+// info, stderr as warning, with the task's sensitive values masked and
+// service messages read (the one path of agent and container output).
 func (r *Runner) appendLines(ctx context.Context, t *store.Task, s *store.Step, lines []api.AgentLogLine) error {
-	out := make([]store.LogLine, 0, len(lines))
-	for _, l := range lines {
-		level := api.LevelInfo
-		if l.Stream == api.StreamStderr {
-			level = api.LevelWarning
-		}
-		out = append(out, store.LogLine{Time: l.Time.UTC(), Level: level, Step: s.Name, Message: printable(l.Message)})
-	}
-	if len(out) == 0 {
+	if len(lines) == 0 {
 		return nil
+	}
+	// Service messages set output variables; sensitive values are masked
+	// (see outputLines).
+	out, err := r.outputLines(ctx, t, s, lines)
+	if err != nil {
+		return fmt.Errorf("append output of job %s: %w", s.ID, err)
 	}
 	if err := r.store.LogAppend(ctx, t.ID, out); err != nil {
 		return fmt.Errorf("append output of job %s: %w", s.ID, err)

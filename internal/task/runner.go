@@ -68,9 +68,10 @@ func (r *Runner) Start(ctx context.Context) error {
 	if err := r.takeOver(ctx); err != nil {
 		return err
 	}
-	r.wg.Add(2)
+	r.wg.Add(3)
 	go r.renew(r.ctx)
 	go r.keep(r.ctx, suspects)
+	go r.sweepArtifacts(r.ctx)
 	return nil
 }
 

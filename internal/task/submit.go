@@ -79,6 +79,9 @@ func (r *Runner) build(ctx context.Context, t *store.Tenant, req *api.CreateTask
 		s.TaskID = task.ID
 		task.Steps = append(task.Steps, s)
 	}
+	if err := r.buildVariables(task, req); err != nil {
+		return nil, err
+	}
 	return task, nil
 }
 

@@ -39,6 +39,7 @@ func (s *Store) TaskCreate(ctx context.Context, t *store.Task) error {
 			append([]string{}, st.Requires...), // nil would be NULL
 			st.State, st.WorkerID, st.ExitCode, st.Error, st.StartedAt, st.DispatchedAt, st.FinishedAt)
 	}
+	queueVariables(&b, t)
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		br := tx.SendBatch(ctx, &b)
 		for i := range b.Len() {
@@ -46,6 +47,9 @@ func (s *Store) TaskCreate(ctx context.Context, t *store.Task) error {
 				_ = br.Close()
 				if i == 0 {
 					return err
+				}
+				if i > len(t.Steps) {
+					return fmt.Errorf("variable %s: %w", t.Variables[i-1-len(t.Steps)].Name, err)
 				}
 				return fmt.Errorf("step %d: %w", i-1, err)
 			}

@@ -55,7 +55,7 @@ func (s *Store) TaskCreate(ctx context.Context, t *store.Task) error {
 				return fmt.Errorf("step %d: %w", i, err)
 			}
 		}
-		return nil
+		return insertVariables(ctx, tx, t)
 	})
 	if err != nil {
 		return fmt.Errorf("create task %s: %w", t.ID, mapErr(err))
