@@ -1,5 +1,5 @@
 # Developer shortcuts; CI runs .ci/run.
-.PHONY: help build demo test test-race lint bench
+.PHONY: help build demo test test-race lint bench bench-quick bench-go
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -21,5 +21,13 @@ lint: ## gofmt, go vet and staticcheck
 	go vet ./...
 	go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
-bench: ## run the Go benchmarks
-	go test -run '^$$' -bench . ./...
+bench: ## measure this machine: the dynpool bench table (a few minutes; see docs/bench.md)
+	CGO_ENABLED=0 go build -o bin/dynpool ./cmd/dynpool
+	./bin/dynpool bench
+
+bench-quick: ## the dynpool bench table at CI sizes (seconds)
+	CGO_ENABLED=0 go build -o bin/dynpool ./cmd/dynpool
+	./bin/dynpool bench --quick
+
+bench-go: ## run the Go benchmarks of the hot paths (compare runs with benchstat)
+	go test -run '^$$' -bench . -benchmem ./...

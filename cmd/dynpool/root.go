@@ -88,7 +88,7 @@ func newRootCmd(getenv func(string) string) *cobra.Command {
 	pf.StringVar(&a.token, "token", "", "API key or admin token (default $DYNPOOL_TOKEN)")
 	pf.StringVarP(&a.output, "output", "o", outputTable, "output format: table or json")
 	root.AddCommand(
-		newServerCmd(), newAgentCmd(), newDemoCmd(),
+		newServerCmd(), newAgentCmd(), newDemoCmd(), newBenchCmd(a),
 		newTenantsCmd(a), newPoolsCmd(a), newImagesCmd(a),
 		newTasksCmd(a), newWorkersCmd(a), newRunCmd(a),
 	)

@@ -14,6 +14,7 @@ import (
 	"github.com/dynpool/dynpool/internal/catalog"
 	"github.com/dynpool/dynpool/internal/fleet"
 	"github.com/dynpool/dynpool/internal/provider/docker"
+	"github.com/dynpool/dynpool/internal/provider/sim"
 	"github.com/dynpool/dynpool/internal/secret"
 	"github.com/dynpool/dynpool/internal/server"
 	"github.com/dynpool/dynpool/internal/standby"
@@ -78,12 +79,19 @@ stops the server gracefully: workers and leases stay for the next start.`,
 	f.StringVar(&cfg.DataDir, "data", "dynpool-data", "data directory (SQLite database, admin token, worker directories)")
 	f.StringVar(&cfg.DatabaseURL, "database-url", "", "postgres:// URL of the database to keep state in instead of SQLite; several servers (replicas) may share it")
 	f.StringVar(&cfg.AdvertiseURL, "advertise-url", "", "URL agents reach the servers at, e.g. a load balancer in front of replicas (default: this server's own)")
-	f.StringVar(&cfg.Provider, "provider", "process", "provider that makes workers: process (local processes) or docker (containers)")
+	f.StringVar(&cfg.Provider, "provider", "process", "provider that makes workers: process (local processes), docker (containers) or sim (simulated, agents in process)")
 	f.StringVar(&cfg.Docker.Host, "docker-host", "", "docker engine address (default: DOCKER_HOST, else the local socket)")
 	f.StringVar(&cfg.Docker.AgentBinary, "docker-agent-binary", "", "static linux dynpool binary mounted into worker containers (default: this executable; build it with CGO_ENABLED=0)")
 	f.Float64Var(&cfg.Docker.CPUs, "docker-cpus", 0, "CPUs per worker container (0: no limit)")
 	f.Int64Var(&cfg.Docker.MemoryBytes, "docker-memory", 0, "memory per worker container in bytes (0: no limit)")
 	f.StringVar(&cfg.Docker.NetworkPrefix, "docker-network-prefix", docker.DefaultNetworkPrefix, "first part of the names of the docker provider's networks and containers")
+	f.DurationVar(&cfg.Sim.CreateLatency, "sim-create-latency", 0, "sim provider: how long creating a worker takes")
+	f.DurationVar(&cfg.Sim.DestroyLatency, "sim-destroy-latency", 0, "sim provider: how long destroying a worker takes")
+	f.Float64Var(&cfg.Sim.CreateFailureRate, "sim-create-failure-rate", 0, "sim provider: share of creations that fail, 0 to 1")
+	f.Float64Var(&cfg.Sim.DestroyFailureRate, "sim-destroy-failure-rate", 0, "sim provider: share of destructions that fail, 0 to 1")
+	f.Uint64Var(&cfg.Sim.Seed, "sim-seed", 1, "sim provider: seed of the failures, so a run repeats")
+	f.DurationVar(&cfg.Sim.StepDuration, "sim-step-duration", 0, "sim provider: how long a simulated step runs")
+	f.StringVar(&cfg.Sim.Output, "sim-output", "", "sim provider: the line a simulated step prints (default \""+sim.DefaultOutput+"\")")
 	f.StringVar(&catalogFile, "catalog", "", "catalog YAML file replacing the built-in catalog")
 	f.Int64Var(&cfg.Artifacts.MaxFileBytes, "artifact-max-file-size", task.DefaultArtifactMaxFileBytes, "largest artifact a step may store, in bytes")
 	f.Int64Var(&cfg.Artifacts.MaxTaskBytes, "artifact-max-task-size", task.DefaultArtifactMaxTaskBytes, "most bytes of artifacts one task may store")

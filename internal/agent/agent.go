@@ -67,12 +67,16 @@ func Run(ctx context.Context, cfg Config) error {
 	c.token = reg.Credential
 	logger := cfg.Logger.With("worker_id", reg.WorkerID)
 	logger.InfoContext(ctx, "agent registered", "heartbeat_interval", interval)
+	runner := cfg.Runner
+	if runner == nil {
+		runner = &ProcessRunner{WorkerID: reg.WorkerID}
+	}
 	a := &agent{
 		cfg:        cfg,
 		client:     c,
 		logger:     logger,
 		workerID:   reg.WorkerID,
-		runner:     &ProcessRunner{WorkerID: reg.WorkerID},
+		runner:     runner,
 		containers: &containerRunner{workerID: reg.WorkerID, client: c},
 		running:    make(map[string]context.CancelCauseFunc),
 	}

@@ -52,6 +52,10 @@ type Config struct {
 	// HTTPClient makes the calls; default a client without a global
 	// timeout (each call sets its own deadline).
 	HTTPClient *http.Client
+	// Runner runs the jobs' scripts; default a [ProcessRunner] with the
+	// registered worker's id. The sim provider sets its own, so simulated
+	// workers run the real agent loop without starting processes.
+	Runner Runner
 }
 
 // ConfigFromEnv builds a Config from DYNPOOL_SERVER, DYNPOOL_AGENT_TOKEN and

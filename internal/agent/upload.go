@@ -13,8 +13,12 @@ import (
 )
 
 // Log batching: pending lines are uploaded every logFlushInterval, or as
-// soon as a batch is full. One upload carries at most logBatchLines lines
-// and at most logBatchBytes bytes of messages.
+// soon as a batch is full. A line that finds nothing pending when the last
+// upload is logFlushInterval old or more (the job's first line, the first
+// after a quiet spell) is uploaded at once, so a step's first output does
+// not wait for the tick; lines that follow it batch as before. One upload
+// carries at most logBatchLines lines and at most logBatchBytes bytes of
+// messages.
 const (
 	logFlushInterval = 200 * time.Millisecond
 	logBatchLines    = 500
@@ -36,11 +40,14 @@ var errOutputRejected = errors.New("the output could not be uploaded")
 type logUploader struct {
 	client *client
 	jobID  string
-	full   chan struct{} // signaled when a batch is full; capacity 1
+	// full is signaled when a batch is full or a line should go at once;
+	// capacity 1.
+	full chan struct{}
 
 	mu           sync.Mutex
 	pending      []pendingLine
-	pendingBytes int // sum of the pending lines' sizes
+	pendingBytes int       // sum of the pending lines' sizes
+	lastUpload   time.Time // when the last batch was taken; zero before the first
 }
 
 // pendingLine is a queued line with the size its message counts against
@@ -63,13 +70,15 @@ func messageSize(message string) int {
 // add queues one line; it is safe to call from several goroutines.
 func (u *logUploader) add(stream, line string) {
 	size := messageSize(line)
+	now := time.Now()
 	u.mu.Lock()
+	quiet := len(u.pending) == 0 && now.Sub(u.lastUpload) >= logFlushInterval
 	u.pending = append(u.pending, pendingLine{
-		line: api.AgentLogLine{Time: time.Now().UTC(), Stream: stream, Message: line},
+		line: api.AgentLogLine{Time: now.UTC(), Stream: stream, Message: line},
 		size: size,
 	})
 	u.pendingBytes += size
-	full := len(u.pending) >= logBatchLines || u.pendingBytes >= logBatchBytes
+	full := quiet || len(u.pending) >= logBatchLines || u.pendingBytes >= logBatchBytes
 	u.mu.Unlock()
 	if full {
 		select {
@@ -96,6 +105,9 @@ func (u *logUploader) next() []api.AgentLogLine {
 	}
 	u.pending = u.pending[len(batch):]
 	u.pendingBytes -= bytes
+	if len(batch) > 0 {
+		u.lastUpload = time.Now()
+	}
 	return batch
 }
 

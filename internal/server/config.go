@@ -12,6 +12,7 @@ import (
 	"github.com/dynpool/dynpool/internal/fleet"
 	"github.com/dynpool/dynpool/internal/notify"
 	"github.com/dynpool/dynpool/internal/provider/docker"
+	"github.com/dynpool/dynpool/internal/provider/sim"
 	"github.com/dynpool/dynpool/internal/standby"
 	"github.com/dynpool/dynpool/internal/store"
 	"github.com/dynpool/dynpool/internal/task"
@@ -36,12 +37,16 @@ type Config struct {
 	// in front of replicas. Empty means this server's own URL.
 	AdvertiseURL string
 	// Provider names the provider workers are made with: "process" (local
-	// processes, the default) or "docker" (containers).
+	// processes, the default), "docker" (containers) or "sim" (simulated
+	// workers whose agents run in the server's process).
 	Provider string
 	// Docker configures the docker provider; its Installation, AgentBinary
 	// (default: this executable, which must then be statically linked) and
 	// Logger are filled in by the server.
 	Docker docker.Config
+	// Sim configures the sim provider; its Installation is filled in by
+	// the server, its Clock and Logger default to the server's.
+	Sim sim.Config
 	// Catalog is the catalog in force; nil means catalog.Builtin().
 	Catalog *catalog.Catalog
 	// CatalogPath is the file Catalog was read from, read again by
@@ -115,8 +120,8 @@ func (c *Config) validate() error {
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("a data directory is required (--data)"))
 	}
-	if c.Provider != "process" && c.Provider != "docker" {
-		errs = append(errs, errors.New("unknown provider "+c.Provider+" (available: process, docker)"))
+	if c.Provider != "process" && c.Provider != "docker" && c.Provider != sim.Name {
+		errs = append(errs, errors.New("unknown provider "+c.Provider+" (available: process, docker, sim)"))
 	}
 	return errors.Join(errs...)
 }

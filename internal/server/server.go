@@ -25,6 +25,7 @@ import (
 	"github.com/dynpool/dynpool/internal/provider"
 	"github.com/dynpool/dynpool/internal/provider/docker"
 	"github.com/dynpool/dynpool/internal/provider/process"
+	"github.com/dynpool/dynpool/internal/provider/sim"
 	"github.com/dynpool/dynpool/internal/secret"
 	"github.com/dynpool/dynpool/internal/store"
 	"github.com/dynpool/dynpool/internal/store/postgres"
@@ -148,6 +149,21 @@ func openStore(ctx context.Context, cfg *Config) (st store.Store, pg *postgres.S
 
 // newProvider makes the provider cfg.Provider names.
 func (s *Server) newProvider(ctx context.Context, installation string) (provider.Provider, error) {
+	if s.cfg.Provider == sim.Name {
+		sc := s.cfg.Sim
+		sc.Installation = installation
+		if sc.Clock == nil {
+			sc.Clock = s.cfg.Clock
+		}
+		if sc.Logger == nil {
+			sc.Logger = s.cfg.Logger
+		}
+		p, err := sim.New(sc)
+		if err != nil {
+			return nil, fmt.Errorf("sim provider: %w", err)
+		}
+		return p, nil
+	}
 	if s.cfg.Provider == "docker" {
 		dc := s.cfg.Docker
 		dc.Installation, dc.Logger = installation, s.cfg.Logger
@@ -252,10 +268,17 @@ func (s *Server) Run(ctx context.Context) error {
 		return stoppedOr(ctx, err)
 	}
 	defer s.runner.Stop()
+	// HTTP/2 without TLS (h2c, prior knowledge) beside HTTP/1.1: agents
+	// of a large fleet multiplex their long-polls on a few connections
+	// (the sim provider's agents do).
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
 	srv := &http.Server{
 		Handler:           s.routes(),
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
+		Protocols:         &protocols,
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(s.listener) }()
