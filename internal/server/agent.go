@@ -86,15 +86,25 @@ func (s *Server) completeJob(w http.ResponseWriter, r *http.Request) {
 }
 
 // runContainer runs a job's execution container; the request lasts as
-// long as the container, and its end (the agent stopping the job) stops
-// the container.
+// long as the container.
 func (s *Server) runContainer(w http.ResponseWriter, r *http.Request) {
 	var req api.ContainerRunRequest
 	if err := decode(w, r, &req); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	resp, err := s.runner.RunContainer(r.Context(), workerOf(r), r.PathValue("id"), &req)
+	// The request ends when the agent hangs up (the job was canceled or
+	// the worker went) or when this server stops. Only in the first case
+	// does the container go; in the second the agent asks again, and the
+	// next server follows the running container.
+	stopping := func() bool { return serverStopping(r.Context()) }
+	resp, err := s.runner.RunContainer(r.Context(), workerOf(r), r.PathValue("id"), &req, stopping)
+	if err != nil && stopping() {
+		writeJSON(w, http.StatusServiceUnavailable, api.ErrorResponse{Error: api.Error{
+			Code: api.CodeUnavailable, Message: "the server is stopping; ask again: the execution container runs on",
+		}})
+		return
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -37,14 +38,29 @@ func TestServerKilledAgainAndAgainLosesNothing(t *testing.T) {
 		fmt.Sscan(s, &seed)
 	}
 	rng := rand.New(rand.NewPCG(seed, seed))
-	dir, addr := t.TempDir(), freePort(t)
-	base := "http://" + addr
+	// The test holds the socket and hands it to each server it starts, so
+	// the port stays the test's across the kills.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	sock, err := ln.(*net.TCPListener).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sock.Close()
+	dir, base := t.TempDir(), "http://"+ln.Addr().String()
 	const adminToken = "dpa_chaos-test"
-	settings, _ := json.Marshal(replicaSettings{Listen: addr, DataDir: dir, AdminToken: adminToken, IdleTimeout: 2 * time.Second, TaskLeasePeriod: 2 * time.Second})
+	// A task lease far longer than the test: a restarted server must
+	// resume its predecessor's tasks at once, not when their leases end.
+	settings, _ := json.Marshal(replicaSettings{DataDir: dir, AdminToken: adminToken, IdleTimeout: 2 * time.Second,
+		TaskLeasePeriod: time.Hour, InheritListener: true})
 	var srv *exec.Cmd
 	start := func() {
 		t.Helper()
 		srv = exec.Command(os.Args[0])
+		srv.ExtraFiles = []*os.File{sock}
 		srv.Env = append(os.Environ(), replicaEnv+"="+string(settings))
 		srv.Stdout, srv.Stderr = testWriter{t}, testWriter{t}
 		if err := srv.Start(); err != nil {
@@ -146,9 +162,13 @@ func TestServerKilledAgainAndAgainLosesNothing(t *testing.T) {
 				ran[l.Message]++
 			}
 		}
-		for line, n := range ran {
-			if n > 1 {
+		for _, st := range task.Steps {
+			line := fmt.Sprintf("ran %s/%s", task.Name, st.Name)
+			switch n := ran[line]; {
+			case n > 1:
 				t.Errorf("task %s: %q printed %d times: a step ran again", id, line, n)
+			case n == 0 && st.State == api.StateSuccess:
+				t.Errorf("task %s: step %s succeeded without printing %q", id, st.Name, line)
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -27,6 +28,9 @@ const DefaultListen = "127.0.0.1:8080"
 type Config struct {
 	// Listen is the TCP address to serve on ("127.0.0.1:0" picks a port).
 	Listen string
+	// Listener, when set, is served instead of listening on Listen (an
+	// inherited socket); Run closes it when it ends.
+	Listener net.Listener
 	// DataDir holds the SQLite database, the installation id, the
 	// generated admin token and the process provider's worker directories.
 	DataDir string

@@ -1,12 +1,16 @@
 package server_test
 
 import (
+	"context"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dynpool/dynpool/api"
+	"github.com/dynpool/dynpool/client"
+	"github.com/dynpool/dynpool/internal/eventually"
 	"github.com/dynpool/dynpool/internal/server"
 )
 
@@ -67,5 +71,54 @@ func TestExecutionContainerWithoutAnEngineFailsTheStep(t *testing.T) {
 	const want = "execution containers of process workers run on this server's local Docker engine: new docker provider: the docker engine at unix://"
 	if got := task.Steps[0].Error; !strings.Contains(got, want) {
 		t.Errorf("step error = %q, want it to contain %q", got, want)
+	}
+}
+
+// A server stopped gracefully while an execution container runs leaves it
+// running; the agent asks the next server, which follows the container:
+// the script runs once and the step ends with it.
+func TestExecutionContainerOutlivesAGracefulRestart(t *testing.T) {
+	t.Parallel()
+	needToolsImage(t)
+	start := restartable(t, t.TempDir(), freePort(t))
+	srv, stop := start()
+	admin := client.New(srv.URL(), srv.AdminToken())
+	tn, err := admin.CreateTenant(t.Context(), "acme")
+	if err != nil {
+		t.Fatalf("create tenant: %v", err)
+	}
+	c := client.New(srv.URL(), tn.APIKey)
+	if _, err := c.CreatePool(t.Context(), api.CreatePoolRequest{Name: "Linux", Image: "ubuntu-default"}); err != nil {
+		t.Fatalf("create pool: %v", err)
+	}
+	task, err := c.CreateTask(t.Context(), api.CreateTaskRequest{Steps: []api.StepRequest{{
+		Name: "long", Syntax: api.SyntaxSh, Container: &api.Container{Image: toolsImage},
+		Script: "echo started; sleep 4; echo finished",
+	}}})
+	if err != nil {
+		t.Fatalf("create task: %v", err)
+	}
+	eventually.Holds(t, "the script to start", 30*time.Second, func() bool {
+		lines, _ := c.TaskLog(t.Context(), task.ID)
+		return logHas(lines, api.LevelInfo, "started")
+	})
+	stop()
+	_, stop = start()
+	defer stop()
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	var lines []api.LogLine
+	got, err := c.FollowLog(ctx, task.ID, func(l api.LogLine) { lines = append(lines, l) })
+	if err != nil {
+		t.Fatalf("follow log: %v", err)
+	}
+	started := 0
+	for _, l := range lines {
+		if l.Message == "started" {
+			started++
+		}
+	}
+	if got.State != api.StateSuccess || started != 1 {
+		t.Fatalf("task %s (%s) with %d starts of the script, want success with 1; log:\n%s", got.State, got.Error, started, dump(lines))
 	}
 }

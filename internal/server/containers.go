@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -64,6 +65,7 @@ func (h *containerHost) RunContainer(ctx context.Context, w *store.Worker, spec 
 	return engine.RunStep(ctx, sc, docker.StepEvents{
 		Image: func(got docker.ImagePresence) { image(!got.Pulled, got.Took) },
 		Line:  line,
+		Keep:  spec.Keep,
 	})
 }
 
@@ -78,7 +80,10 @@ func shareWorkVolume(w *store.Worker, dir string, sc *docker.StepContainer) erro
 
 // shareProcessDir bind-mounts a process worker's job directory dir, which
 // must lie in the worker's own directory (symbolic links resolved, so a
-// link cannot point the mount elsewhere on the host).
+// link cannot point the mount elsewhere on the host), and runs the script
+// as the server's user, who owns it. (The check and the mount are not
+// atomic; the process provider isolates nothing anyway: its scripts run as
+// the server's user. See docs/containers.md.)
 func shareProcessDir(p *process.Provider, w *store.Worker, dir string, sc *docker.StepContainer) error {
 	root, err := p.WorkerDir(w.ID)
 	if err != nil {
@@ -97,6 +102,7 @@ func shareProcessDir(p *process.Provider, w *store.Worker, dir string, sc *docke
 		return fmt.Errorf("the job directory %q is not inside the worker's directory %s", dir, root)
 	}
 	sc.BindDir = realDir
+	sc.User = fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid()) // the agent's, who owns the directory
 	return nil
 }
 

@@ -33,6 +33,10 @@ const replicaEnv = "DYNPOOL_TEST_REPLICA"
 type replicaSettings struct {
 	Listen, DataDir, DatabaseURL, AdvertiseURL, AdminToken string
 	IdleTimeout, TaskLeasePeriod                           time.Duration
+	// InheritListener serves the socket passed as file descriptor 3
+	// instead of listening on Listen: a parent that restarts the server
+	// keeps its port across the restarts.
+	InheritListener bool
 }
 
 // runReplicaIfAsked runs this test binary as one dynpool server, until
@@ -50,8 +54,16 @@ func runReplicaIfAsked() {
 	os.Unsetenv(replicaEnv) // the agents it starts are agents, not replicas
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
+	var ln net.Listener
+	if rs.InheritListener {
+		var err error
+		if ln, err = net.FileListener(os.NewFile(3, "listener")); err != nil {
+			fmt.Fprintln(os.Stderr, "inherited listener:", err)
+			os.Exit(2)
+		}
+	}
 	srv, err := server.New(ctx, server.Config{
-		Listen: rs.Listen, DataDir: rs.DataDir, DatabaseURL: rs.DatabaseURL, AdvertiseURL: rs.AdvertiseURL,
+		Listener: ln, Listen: rs.Listen, DataDir: rs.DataDir, DatabaseURL: rs.DatabaseURL, AdvertiseURL: rs.AdvertiseURL,
 		AdminToken: rs.AdminToken, AgentCommand: []string{os.Args[0]}, SecretKey: testSecretKey,
 		IdleTimeout: rs.IdleTimeout, TaskLeasePeriod: rs.TaskLeasePeriod,
 		ReaperPeriod: 200 * time.Millisecond, ReconcilePeriod: 500 * time.Millisecond, LeaderPeriod: 500 * time.Millisecond,

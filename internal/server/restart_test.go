@@ -19,17 +19,13 @@ import (
 // starts another on the same data directory and address: the running step
 // finishes on its worker (its agent rides out the gap), the next step
 // runs, and the task succeeds.
-func TestRestartResumesRunningTask(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("pick a port: %v", err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+// restartable returns a start function for servers on one data directory
+// and address: each call starts one and returns it with its graceful
+// stop.
+func restartable(t *testing.T, dir, addr string) func() (*server.Server, func()) {
 	t.Cleanup(func() { killWorkers(t, dir) })
-	start := func() (*server.Server, func()) {
+	return func() (*server.Server, func()) {
+		t.Helper()
 		srv, err := server.New(t.Context(), server.Config{
 			Listen: addr, DataDir: dir, AgentCommand: []string{os.Args[0]},
 			ReaperPeriod: 100 * time.Millisecond, ReconcilePeriod: 200 * time.Millisecond,
@@ -47,6 +43,18 @@ func TestRestartResumesRunningTask(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestRestartResumesRunningTask(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("pick a port: %v", err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	start := restartable(t, dir, addr)
 
 	srv, stop := start()
 	admin := client.New(srv.URL(), srv.AdminToken())

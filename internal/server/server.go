@@ -109,10 +109,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		st.Close()
 		return nil, fmt.Errorf("installation id: %w", err)
 	}
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		st.Close()
-		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	ln := cfg.Listener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+		}
 	}
 	s := &Server{cfg: cfg, store: st, pg: pg, hub: &notify.Hub{}, channel: notifyChannel(installation), listener: ln, url: "http://" + ln.Addr().String(), adminToken: adminToken}
 	s.secrets = secrets
@@ -277,7 +279,7 @@ func (s *Server) Run(ctx context.Context) error {
 	srv := &http.Server{
 		Handler:           s.routes(),
 		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
+		BaseContext:       func(net.Listener) context.Context { return withRunContext(ctx) },
 		Protocols:         &protocols,
 	}
 	errc := make(chan error, 1)

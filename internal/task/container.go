@@ -37,6 +37,10 @@ type ContainerSpec struct {
 	Dir     string
 	Command []string
 	Env     map[string]string
+	// Keep, when it reports true as the run's ctx ends, leaves the
+	// container running: the server is stopping, and the agent will ask
+	// the next one, which follows the same container.
+	Keep func() bool
 }
 
 // outputFlushPeriod is how often an execution container's output goes to
@@ -66,8 +70,9 @@ func (r *Runner) containerImage(field string, c *api.Container) (string, error) 
 // starts when the agent has written the script into req.Dir and ends with
 // the container. The output goes to the task log like an agent's. The
 // answer's Error says why a container could not run; an error is
-// returned for a job that is not w's or has no container.
-func (r *Runner) RunContainer(ctx context.Context, w *store.Worker, jobID string, req *api.ContainerRunRequest) (*api.ContainerRunResponse, error) {
+// returned for a job that is not w's or has no container. keep says, when
+// ctx ends, whether to leave the container running (see ContainerSpec).
+func (r *Runner) RunContainer(ctx context.Context, w *store.Worker, jobID string, req *api.ContainerRunRequest, keep func() bool) (*api.ContainerRunResponse, error) {
 	s, t, err := r.runningJob(ctx, w, jobID)
 	if err != nil {
 		return nil, err
@@ -94,7 +99,7 @@ func (r *Runner) RunContainer(ctx context.Context, w *store.Worker, jobID string
 		out.add(api.AgentLogLine{Time: r.cfg.Clock.Now(), Stream: stream, Message: line})
 	})
 	stopFlushing := out.every(outputFlushPeriod)
-	spec := &ContainerSpec{JobID: jobID, Image: s.ContainerImage, Dir: req.Dir, Command: req.Command, Env: req.Env}
+	spec := &ContainerSpec{JobID: jobID, Image: s.ContainerImage, Dir: req.Dir, Command: req.Command, Env: req.Env, Keep: keep}
 	imageReady := func(cached bool, took time.Duration) {
 		took = took.Round(time.Millisecond)
 		if cached {

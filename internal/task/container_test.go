@@ -62,7 +62,7 @@ func TestContainerOutputGoesToTheTaskLog(t *testing.T) {
 	}}
 	h, tk, w, job := containerHarness(t, host)
 	req := &api.ContainerRunRequest{Dir: "/work/job-1", Command: []string{"bash", "/work/job-1/script.sh"}, Env: map[string]string{"A": "1"}}
-	resp, err := h.runner.RunContainer(t.Context(), w, job.ID, req)
+	resp, err := h.runner.RunContainer(t.Context(), w, job.ID, req, nil)
 	if err != nil || resp.ExitCode != 3 || resp.Error != "" {
 		t.Fatalf("RunContainer = %+v, %v; want exit code 3", resp, err)
 	}
@@ -93,7 +93,7 @@ func TestContainerThatCannotRunAnswersTheReason(t *testing.T) {
 	t.Parallel()
 	host := &stubHost{err: errors.New(`execution container: pull image "golang:1.26": denied`), got: make(chan *task.ContainerSpec, 1)}
 	h, _, w, job := containerHarness(t, host)
-	resp, err := h.runner.RunContainer(t.Context(), w, job.ID, &api.ContainerRunRequest{Dir: "/work/j", Command: []string{"sh", "/work/j/s"}})
+	resp, err := h.runner.RunContainer(t.Context(), w, job.ID, &api.ContainerRunRequest{Dir: "/work/j", Command: []string{"sh", "/work/j/s"}}, nil)
 	if err != nil || resp.ExitCode != -1 || resp.Error != host.err.Error() {
 		t.Fatalf("RunContainer = %+v, %v; want -1 and the host's reason", resp, err)
 	}
@@ -105,7 +105,7 @@ func TestContainerRequestsThatAreRefused(t *testing.T) {
 	h, _, w, job := containerHarness(t, host)
 	good := api.ContainerRunRequest{Dir: "/work/j", Command: []string{"sh", "/work/j/s"}}
 	other := &store.Worker{ID: "w-other", TenantID: h.tenant.ID}
-	if _, err := h.runner.RunContainer(t.Context(), other, job.ID, &good); !errors.Is(err, task.ErrJobNotFound) {
+	if _, err := h.runner.RunContainer(t.Context(), other, job.ID, &good, nil); !errors.Is(err, task.ErrJobNotFound) {
 		t.Errorf("another worker's run = %v, want ErrJobNotFound", err)
 	}
 	for name, req := range map[string]api.ContainerRunRequest{
@@ -114,7 +114,7 @@ func TestContainerRequestsThatAreRefused(t *testing.T) {
 		"no command":   {Dir: good.Dir},
 	} {
 		var verr *validation.Error
-		if _, err := h.runner.RunContainer(t.Context(), w, job.ID, &req); !errors.As(err, &verr) {
+		if _, err := h.runner.RunContainer(t.Context(), w, job.ID, &req, nil); !errors.As(err, &verr) {
 			t.Errorf("%s: RunContainer = %v, want a validation error", name, err)
 		}
 	}
@@ -130,7 +130,7 @@ func TestStepWithoutAContainerHasNoContainerToRun(t *testing.T) {
 	w := h.register()
 	h.waitTask(tk.ID, "the step to lease the worker", leased(w))
 	job := h.job(w)
-	_, err := h.runner.RunContainer(t.Context(), w, job.ID, &api.ContainerRunRequest{Dir: "/w", Command: []string{"sh"}})
+	_, err := h.runner.RunContainer(t.Context(), w, job.ID, &api.ContainerRunRequest{Dir: "/w", Command: []string{"sh"}}, nil)
 	if err == nil || !strings.Contains(err.Error(), "has no execution container") {
 		t.Errorf("RunContainer of a plain step = %v, want it refused", err)
 	}

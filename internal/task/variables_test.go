@@ -38,7 +38,7 @@ func TestContainerOutputMasksAValueCutAtTheLineLimit(t *testing.T) {
 	if job.Env["SECRET"] != secret || !containsAll(job.Masks, secret, job.Env[task.EnvJobToken]) {
 		t.Fatalf("job env/masks lack the secret or the job credential")
 	}
-	if _, err := h.runner.RunContainer(t.Context(), w, job.ID, &api.ContainerRunRequest{Dir: "/w/job", Command: []string{"make"}}); err != nil {
+	if _, err := h.runner.RunContainer(t.Context(), w, job.ID, &api.ContainerRunRequest{Dir: "/w/job", Command: []string{"make"}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	log := logOf(t, h.store, tk.ID)

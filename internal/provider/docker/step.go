@@ -7,7 +7,6 @@ import (
 	"maps"
 	"path"
 	"slices"
-	"strconv"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -55,6 +54,10 @@ type StepContainer struct {
 	// workers).
 	VolumesFrom string
 	BindDir     string
+	// User runs the script as this "uid:gid" instead of the image's user;
+	// with BindDir, the owner of the directory, so that what the script
+	// writes there is not root's on the host.
+	User string
 }
 
 func (sc *StepContainer) validate() error {
@@ -88,14 +91,19 @@ type StepEvents struct {
 	// Line is called for each line of output, in order per stream, never
 	// after RunStep returns.
 	Line func(stream, line string)
+	// Keep, when it reports true as ctx ends, leaves the container
+	// running (the server is stopping; the next one follows it) instead of
+	// killing it.
+	Keep func() bool
 }
 
 // RunStep runs sc to its end and returns its exit code. The image is
 // pulled when the engine lacks it (a failed pull is an error with the
 // registry's message). The container gets the worker's CPU and memory
 // limits, the engine's init, no privileges and no Docker socket. When ctx
-// ends first the container is killed. The container is removed in every
-// case, and so is the tenant's network when it was made for sc alone.
+// ends first the container is killed, unless ev.Keep says to leave it.
+// Otherwise the container is removed in every case, and so is the
+// tenant's network when it was made for sc alone.
 //
 // A container of the same job left running by an earlier RunStep (the
 // server restarted while the step ran) is not started twice: RunStep
@@ -118,7 +126,13 @@ func (p *Provider) RunStep(ctx context.Context, sc *StepContainer, ev StepEvents
 	if err != nil {
 		return -1, fmt.Errorf("execution container: %w", err)
 	}
-	defer p.removeStep(context.WithoutCancel(ctx), sc, id)
+	defer func() {
+		if ctx.Err() != nil && ev.Keep != nil && ev.Keep() {
+			p.cfg.Logger.InfoContext(ctx, "execution container left running for the next server", "job_id", sc.JobID, "container_id", id)
+			return
+		}
+		p.removeStep(context.WithoutCancel(ctx), sc, id)
+	}()
 	return p.followStep(ctx, id, resumed, ev.Line)
 }
 
@@ -135,6 +149,7 @@ func (p *Provider) stepSpec(sc *StepContainer, netName string) (*container.Confi
 		Cmd:        sc.Command[1:],
 		WorkingDir: sc.Dir,
 		Env:        env,
+		User:       sc.User,
 		Labels: map[string]string{
 			provider.LabelInstallation: p.cfg.Installation,
 			provider.LabelWorker:       sc.WorkerID,
@@ -194,7 +209,10 @@ func (p *Provider) createStep(ctx context.Context, sc *StepContainer, netName, n
 func (p *Provider) followStep(ctx context.Context, id string, resumed bool, line func(stream, line string)) (int, error) {
 	opts := container.LogsOptions{ShowStdout: true, ShowStderr: true, Follow: true}
 	if resumed {
-		opts.Since = strconv.FormatInt(time.Now().Unix(), 10)
+		// Output from now on, to the nanosecond: what came before went to
+		// the earlier follower; what came in between is lost.
+		now := time.Now()
+		opts.Since = fmt.Sprintf("%d.%09d", now.Unix(), now.Nanosecond())
 	}
 	logs, err := p.client.ContainerLogs(ctx, id, opts)
 	if err != nil {
