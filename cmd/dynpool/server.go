@@ -38,7 +38,7 @@ first start and written to <data>/admin-token. The secret key that encrypts
 sensitive variables comes from DYNPOOL_SECRET_KEY (base64 of 32 bytes:
 openssl rand -base64 32); if unset, one is generated into <data>/secret-key.
 With --database-url it is required, the same on every replica. SIGHUP reloads the --catalog
-file (a broken one is refused and the old catalog stays). SIGINT or SIGTERM
+and --standby files (a broken one is refused and the old one stays). SIGINT or SIGTERM
 stops the server gracefully: workers and leases stay for the next start.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -58,6 +58,7 @@ stops the server gracefully: workers and leases stay for the next start.`,
 				if cfg.Standby, err = standby.Load(standbyFile); err != nil {
 					return err
 				}
+				cfg.StandbyPath = standbyFile
 			}
 			cfg.AdminToken = os.Getenv("DYNPOOL_ADMIN_TOKEN")
 			cfg.SecretKey = os.Getenv(secret.EnvKey)
@@ -116,8 +117,8 @@ func newLogger(level string) (*slog.Logger, error) {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
 }
 
-// reloadOnHangup reloads the server's catalog file on every SIGHUP until
-// ctx ends. ReloadCatalog logs the outcome.
+// reloadOnHangup reloads the server's catalog and standby files on every
+// SIGHUP until ctx ends. The reloads log their outcomes.
 func reloadOnHangup(ctx context.Context, srv *server.Server) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -125,7 +126,9 @@ func reloadOnHangup(ctx context.Context, srv *server.Server) {
 	for {
 		select {
 		case <-hup:
+			// Each logs its outcome; a file not given is no error here.
 			_, _ = srv.ReloadCatalog(ctx)
+			_ = srv.ReloadStandby(ctx)
 		case <-ctx.Done():
 			return
 		}

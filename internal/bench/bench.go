@@ -144,11 +144,6 @@ func (b *bencher) selected(key string) bool {
 	})
 }
 
-// standby gives the standby row: the feature does not exist yet.
-func (b *bencher) standby(context.Context) []Row {
-	return []Row{{Key: keyStandby, Name: "standby hit: first step of a new tenant", Note: "not available: standby workers not built yet"}}
-}
-
 // machine describes this computer.
 func machine() string {
 	return fmt.Sprintf("%s/%s, %d CPUs (%s), %s", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuModel(), runtime.Version())

@@ -74,6 +74,9 @@ type Config struct {
 	// Standby says how many standby workers of which images to keep
 	// (--standby FILE); nil means none.
 	Standby *standby.Config
+	// StandbyPath is the file Standby was read from, read again by
+	// ReloadStandby.
+	StandbyPath string
 
 	IdleTimeout         time.Duration
 	MaxLifetime         time.Duration

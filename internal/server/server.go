@@ -60,6 +60,8 @@ type Server struct {
 	// dataLock holds the SQLite data directory's lock (nil on PostgreSQL)
 	// until Run ends.
 	dataLock *os.File
+	// standby holds the standby counts in force; nil without --standby.
+	standby *standbyTargets
 }
 
 // New opens the data directory and the store, and listens on cfg.Listen;
@@ -213,9 +215,10 @@ func (s *Server) wire(ctx context.Context, installation string) error {
 		if err := checkStandby(s.cfg.Standby, s.catalog.Load()); err != nil {
 			return fmt.Errorf("standby: %w", err)
 		}
-		st := &standbyTargets{cfg: s.cfg.Standby, catalog: s.catalog.Load, prov: prov,
+		s.standby = &standbyTargets{catalog: s.catalog.Load, prov: prov,
 			warn: s.cfg.Logger.WarnContext, skipped: make(map[string]string)}
-		fc.Standby = st.at
+		s.standby.cfg.Store(s.cfg.Standby)
+		fc.Standby = s.standby.at
 	}
 	s.fleet, err = fleet.New(fc, s.store, prov)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dynpool/dynpool/internal/catalog"
@@ -33,7 +34,7 @@ func checkStandby(cfg *standby.Config, cat *catalog.Catalog) error {
 // standbyTargets computes the fleet's standby targets (its
 // Config.Standby) from the standby file and the catalog in force.
 type standbyTargets struct {
-	cfg     *standby.Config
+	cfg     atomic.Pointer[standby.Config]
 	catalog func() *catalog.Catalog
 	prov    provider.Provider
 	warn    func(ctx context.Context, msg string, args ...any)
@@ -51,7 +52,7 @@ type standbyTargets struct {
 func (s *standbyTargets) at(ctx context.Context, now time.Time) ([]fleet.StandbyTarget, error) {
 	cat := s.catalog()
 	var out []fleet.StandbyTarget
-	for _, want := range s.cfg.At(now) {
+	for _, want := range s.cfg.Load().At(now) {
 		res, err := cat.Resolve(want.Image, now)
 		if err == nil {
 			err = res.Decommissioned("standby")
@@ -86,4 +87,30 @@ func (s *standbyTargets) note(ctx context.Context, image string, err error) {
 	if reason != "" {
 		s.warn(ctx, "no standby workers of this image now", "image", image, "reason", reason)
 	}
+}
+
+// errNoStandbyFile answers a standby reload on a server started without
+// --standby.
+var errNoStandbyFile = errors.New("this server was started without --standby FILE: restart it with one to keep standby workers")
+
+// ReloadStandby reads the standby file again (SIGHUP). A broken file, or
+// one naming an image the catalog lacks, changes nothing: the error says
+// why and the old counts stay. The new counts apply at the fleet's next
+// standby pass (within a reaper period): missing workers are made,
+// surplus ones destroyed.
+func (s *Server) ReloadStandby(ctx context.Context) error {
+	if s.standby == nil {
+		return errNoStandbyFile
+	}
+	cfg, err := standby.Load(s.cfg.StandbyPath)
+	if err == nil {
+		err = checkStandby(cfg, s.catalog.Load())
+	}
+	if err != nil {
+		s.cfg.Logger.ErrorContext(ctx, "standby reload failed; keeping the counts in force", "path", s.cfg.StandbyPath, "error", err)
+		return err
+	}
+	s.standby.cfg.Store(cfg)
+	s.cfg.Logger.InfoContext(ctx, "standby file reloaded", "path", s.cfg.StandbyPath, "entries", len(cfg.Entries))
+	return nil
 }

@@ -1,6 +1,9 @@
 package server_test
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,5 +80,40 @@ func TestStandbyForAnImageNotInTheCatalogIsRefusedAtStart(t *testing.T) {
 	_, err = server.New(t.Context(), server.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Standby: cfg})
 	if err == nil || err.Error() != `standby: standby[0]: "plan9" is no image or alias of the catalog` {
 		t.Errorf("New = %v, want the entry named", err)
+	}
+}
+
+func TestReloadStandbyChangesTheCounts(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "standby.yaml")
+	write := func(body string) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("standby:\n  - {image: ubuntu-default, count: 1}\n")
+	cfg, err := standby.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, func(c *server.Config) { c.Standby, c.StandbyPath = cfg, path })
+	eventually.Holds(t, "a standby worker to be idle", 30*time.Second, func() bool {
+		return len(s.standbyWorkers(t, api.WorkerIdle)) == 1
+	})
+	write("standby:\n  - {image: plan9, count: 1}\n")
+	if err := s.ReloadStandby(t.Context()); err == nil || !strings.Contains(err.Error(), `"plan9" is no image or alias of the catalog`) {
+		t.Fatalf("reload of a file naming no catalog image = %v, want it refused", err)
+	}
+	write("standby:\n  - {image: ubuntu-default, count: 0}\n")
+	if err := s.ReloadStandby(t.Context()); err != nil {
+		t.Fatalf("reload: %v", err)
+	}
+	eventually.Holds(t, "the standby worker to go", 30*time.Second, func() bool {
+		return len(s.standbyWorkers(t, api.WorkerIdle)) == 0 && len(s.standbyWorkers(t, api.WorkerProvisioning)) == 0
+	})
+	plain := startServer(t, nil)
+	if err := plain.ReloadStandby(t.Context()); err == nil || !strings.Contains(err.Error(), "started without --standby") {
+		t.Errorf("reload on a server without standby = %v", err)
 	}
 }
