@@ -21,7 +21,7 @@ lint: ## gofmt, go vet and staticcheck
 	go vet ./...
 	go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
-bench: ## measure this machine: the dynpool bench table (a few minutes; see docs/bench.md)
+bench: ## measure this machine: the dynpool bench table (a few minutes; see docs/performance.md)
 	CGO_ENABLED=0 go build -o bin/dynpool ./cmd/dynpool
 	./bin/dynpool bench
 
