@@ -74,6 +74,21 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
+	// The lock comes first: two servers starting on one new directory must
+	// not both write its admin token and installation id.
+	var dataLock *os.File
+	if cfg.DatabaseURL == "" {
+		var err error
+		if dataLock, err = lockDataDir(cfg.DataDir); err != nil {
+			return nil, err
+		}
+	}
+	ok := false
+	defer func() {
+		if !ok && dataLock != nil {
+			dataLock.Close()
+		}
+	}()
 	adminToken, err := loadOrCreate(filepath.Join(cfg.DataDir, "admin-token"), cfg.AdminToken, func() string { return id.Secret("dpa") })
 	if err != nil {
 		return nil, err
@@ -88,18 +103,6 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("secret key: %w", err)
 	}
-	var dataLock *os.File
-	if cfg.DatabaseURL == "" {
-		if dataLock, err = lockDataDir(cfg.DataDir); err != nil {
-			return nil, err
-		}
-	}
-	ok := false
-	defer func() {
-		if !ok && dataLock != nil {
-			dataLock.Close()
-		}
-	}()
 	st, pg, err := openStore(ctx, &cfg)
 	if err != nil {
 		return nil, err
