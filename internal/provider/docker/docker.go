@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sync"
+	"time"
 
 	"github.com/docker/docker/client"
 
@@ -116,6 +117,9 @@ type Provider struct {
 	locks  keyedMutex // "network/<name>", "container/<id>" and "image/<ref>"
 	// makesWorkers is false for a provider from NewForSteps.
 	makesWorkers bool
+	// cacheFailed holds when each worker-tools image's last pull failed.
+	cacheMu     sync.Mutex
+	cacheFailed map[string]time.Time
 }
 
 var _ provider.Provider = (*Provider)(nil)
@@ -153,7 +157,7 @@ func connect(ctx context.Context, cfg Config, workers bool) (*Provider, error) {
 		_ = c.Close()
 		return nil, fmt.Errorf("new docker provider: the docker engine at %s does not answer: %w", c.DaemonHost(), err)
 	}
-	return &Provider{cfg: cfg, client: c, makesWorkers: workers}, nil
+	return &Provider{cfg: cfg, client: c, makesWorkers: workers, cacheFailed: make(map[string]time.Time)}, nil
 }
 
 // Close closes the provider's connection to the engine. Workers live on.

@@ -48,15 +48,36 @@ func (p *Provider) EnsureImage(ctx context.Context, ref string) (ImagePresence, 
 	return ImagePresence{Ref: ref, Pulled: true, Took: time.Since(start)}, nil
 }
 
+// cacheRetry is how long a worker-tools image whose pull failed is not
+// tried again when workers are created (a step that needs it still tries).
+const cacheRetry = 10 * time.Minute
+
 // cacheImages makes the worker-tools images refs present before a worker
 // is created, so that its steps' execution containers need no pull. A ref
 // that cannot be pulled is logged and skipped: the worker is still made,
 // and a step that needs the image tries again and fails with the message.
+// A ref whose pull failed is skipped for cacheRetry, so that an unreachable
+// registry does not slow every creation down.
 func (p *Provider) cacheImages(ctx context.Context, workerID string, refs []string) {
 	for _, ref := range refs {
+		p.cacheMu.Lock()
+		failed, skip := p.cacheFailed[ref]
+		p.cacheMu.Unlock()
+		if skip && time.Since(failed) < cacheRetry {
+			p.cfg.Logger.DebugContext(ctx, "worker-tools image skipped: its last pull failed", "worker_id", workerID, "image", ref, "failed_at", failed)
+			continue
+		}
 		got, err := p.EnsureImage(ctx, ref)
+		p.cacheMu.Lock()
 		if err != nil {
-			p.cfg.Logger.WarnContext(ctx, "worker-tools image not cached", "worker_id", workerID, "image", ref, "error", err)
+			p.cacheFailed[ref] = time.Now()
+		} else {
+			delete(p.cacheFailed, ref)
+		}
+		p.cacheMu.Unlock()
+		if err != nil {
+			p.cfg.Logger.WarnContext(ctx, "worker-tools image not cached", "worker_id", workerID, "image", ref, "error", err,
+				"retry_in", cacheRetry.String())
 			continue
 		}
 		p.cfg.Logger.InfoContext(ctx, "worker-tools image cached", "worker_id", workerID, "image", ref,

@@ -293,9 +293,9 @@ func TestCreateCachesWorkerTools(t *testing.T) {
 	var mu sync.Mutex
 	p := newProvider(t, standIn(t, sleeper))
 	p.cfg.Logger = slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, nil))
-	params := params(p, "w-1", "t-1")
-	params.CacheImages = []string{toolsImage, "dynpool-test/absent:never"}
-	if _, err := p.Create(t.Context(), params); err != nil {
+	first := params(p, "w-1", "t-1")
+	first.CacheImages = []string{toolsImage, "dynpool-test/absent:never"}
+	if _, err := p.Create(t.Context(), first); err != nil {
 		t.Fatalf("Create with an image that cannot be pulled = %v, want the worker made anyway", err)
 	}
 	mu.Lock()
@@ -306,6 +306,18 @@ func TestCreateCachesWorkerTools(t *testing.T) {
 	}
 	if !strings.Contains(out, `msg="worker-tools image not cached" worker_id=w-1 image=dynpool-test/absent:never error=`) {
 		t.Errorf("log does not warn that dynpool-test/absent:never could not be cached:\n%s", out)
+	}
+	// The next worker does not wait for a pull that just failed.
+	second := params(p, "w-2", "t-1")
+	second.CacheImages = []string{"dynpool-test/absent:never"}
+	if _, err := p.Create(t.Context(), second); err != nil {
+		t.Fatalf("second Create: %v", err)
+	}
+	mu.Lock()
+	out = logs.String()
+	mu.Unlock()
+	if n := strings.Count(out, `msg="worker-tools image not cached"`); n != 1 {
+		t.Errorf("the failed image was pulled %d times for two workers, want once:\n%s", n, out)
 	}
 }
 
