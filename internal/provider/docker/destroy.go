@@ -38,16 +38,17 @@ func (p *Provider) Destroy(ctx context.Context, resourceID string) error {
 	unlock := p.locks.lock("container/" + resourceID)
 	defer unlock()
 	info, err := p.client.ContainerInspect(ctx, resourceID)
-	if cerrdefs.IsNotFound(err) {
+	// The engine also finds containers by name and id prefix; our ids are
+	// full ids, so another answer means ours is gone. Its execution
+	// containers may be left: they name it.
+	if cerrdefs.IsNotFound(err) || (err == nil && info.ID != resourceID) {
+		if err := p.removeSteps(ctx, LabelResource, resourceID); err != nil {
+			return fmt.Errorf("destroy worker container %s: %w", resourceID, err)
+		}
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("destroy worker container %s: %w", resourceID, err)
-	}
-	if info.ID != resourceID {
-		// The engine also finds containers by name and id prefix; our ids
-		// are full ids, so ours is gone.
-		return nil
 	}
 	var labels map[string]string
 	if info.Config != nil {
@@ -67,7 +68,7 @@ func (p *Provider) Destroy(ctx context.Context, resourceID string) error {
 	p.cfg.Logger.InfoContext(ctx, "worker container destroyed", "worker_id", labels[provider.LabelWorker],
 		"tenant_id", labels[provider.LabelTenant], "container_id", resourceID)
 	if worker := labels[provider.LabelWorker]; worker != "" {
-		if err := p.removeStepsOf(ctx, worker); err != nil {
+		if err := p.removeSteps(ctx, provider.LabelWorker, worker); err != nil {
 			return fmt.Errorf("destroy worker container %s: %w", resourceID, err)
 		}
 	}
@@ -97,14 +98,15 @@ func networkTenants(p *Provider, labelTenant string, ns *container.NetworkSettin
 	return slices.Sorted(maps.Keys(seen))
 }
 
-// removeStepsOf force-removes the execution containers of worker, which
-// a server that stopped while they ran may have left.
-func (p *Provider) removeStepsOf(ctx context.Context, worker string) error {
+// removeSteps force-removes the execution containers whose label key is
+// value (a worker's id, or its container's id), which a server that
+// stopped while they ran may have left.
+func (p *Provider) removeSteps(ctx context.Context, key, value string) error {
 	left, err := p.client.ContainerList(ctx, container.ListOptions{
 		All: true,
 		Filters: filters.NewArgs(
 			filters.Arg("label", provider.LabelInstallation+"="+p.cfg.Installation),
-			filters.Arg("label", provider.LabelWorker+"="+worker),
+			filters.Arg("label", key+"="+value),
 			filters.Arg("label", LabelRole+"="+RoleStep),
 		),
 	})
@@ -116,7 +118,7 @@ func (p *Provider) removeStepsOf(ctx context.Context, worker string) error {
 		if err != nil && !cerrdefs.IsNotFound(err) {
 			return fmt.Errorf("remove execution container %s: %w", c.ID, err)
 		}
-		p.cfg.Logger.InfoContext(ctx, "execution container of a destroyed worker removed", "worker_id", worker, "container_id", c.ID)
+		p.cfg.Logger.InfoContext(ctx, "execution container of a destroyed worker removed", "worker_id", c.Labels[provider.LabelWorker], "container_id", c.ID)
 	}
 	return nil
 }

@@ -23,6 +23,10 @@ import (
 const (
 	LabelRole = "dynpool.role"
 	LabelJob  = "dynpool.job"
+	// LabelResource names the worker container an execution container
+	// shares the volumes of, so that the worker's Destroy finds it even
+	// when the worker container is gone.
+	LabelResource = "dynpool.resource"
 	// RoleStep is LabelRole's value on execution containers.
 	RoleStep = "step"
 )
@@ -167,6 +171,7 @@ func (p *Provider) stepSpec(sc *StepContainer, netName string) (*container.Confi
 	}
 	if sc.VolumesFrom != "" {
 		hc.VolumesFrom = []string{sc.VolumesFrom}
+		cc.Labels[LabelResource] = sc.VolumesFrom
 	} else {
 		hc.Mounts = []mount.Mount{{Type: mount.TypeBind, Source: sc.BindDir, Target: sc.Dir}}
 	}

@@ -256,6 +256,22 @@ func TestDestroyRemovesTheWorkersStepContainers(t *testing.T) {
 	if networkExists(t, p, netName) {
 		t.Error("tenant network left after its last worker went")
 	}
+
+	// A worker container removed behind the provider's back: its Destroy
+	// still finds the execution container by the worker container's id.
+	w2 := create(t, p, "w-2", "t-1")
+	sc.JobID, sc.WorkerID, sc.VolumesFrom = "job-2", "w-2", w2.ID
+	cc, hc = p.stepSpec(sc, netName)
+	if _, _, err := p.createStep(t.Context(), sc, netName, "step-left-2-"+p.cfg.Installation, cc, hc); err != nil {
+		t.Fatalf("createStep: %v", err)
+	}
+	if err := p.client.ContainerRemove(t.Context(), w2.ID, container.RemoveOptions{Force: true}); err != nil {
+		t.Fatalf("remove the worker container behind the provider's back: %v", err)
+	}
+	destroy(t, p, w2.ID)
+	if left := stepContainers(t, p); len(left) != 0 {
+		t.Errorf("execution containers left after the Destroy of a vanished worker: %v", left)
+	}
 }
 
 func TestRunStepValidates(t *testing.T) {
