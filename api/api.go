@@ -186,6 +186,8 @@ type Pool struct {
 	// ResolvedImage is the image id that Image names today.
 	ResolvedImage string `json:"resolved_image"`
 	IsDefault     bool   `json:"is_default"`
+	// MaxWorkers is the pool's limit of live workers; 0 means none.
+	MaxWorkers int `json:"max_workers"`
 	// Deprecated is true when ResolvedImage is deprecated and Image is not
 	// an alias.
 	Deprecated bool `json:"deprecated"`
@@ -209,15 +211,19 @@ type CreatePoolRequest struct {
 	Type      string `json:"type,omitempty"`
 	Image     string `json:"image"`
 	IsDefault bool   `json:"is_default,omitempty"`
+	// MaxWorkers is the most live workers the pool may hold; 0 means no
+	// limit but the tenant's.
+	MaxWorkers int `json:"max_workers,omitempty"`
 }
 
 // UpdatePoolRequest is the body of PATCH /api/v1/pools/{id}; a nil field is
 // left unchanged. IsDefault may only be set to true (another pool then
 // loses the flag).
 type UpdatePoolRequest struct {
-	Name      *string `json:"name,omitempty"`
-	Image     *string `json:"image,omitempty"`
-	IsDefault *bool   `json:"is_default,omitempty"`
+	Name       *string `json:"name,omitempty"`
+	Image      *string `json:"image,omitempty"`
+	IsDefault  *bool   `json:"is_default,omitempty"`
+	MaxWorkers *int    `json:"max_workers,omitempty"`
 }
 
 // Script syntaxes a step may use.
@@ -366,6 +372,10 @@ const (
 	// DestroyStandbySurplus: a standby worker beyond the configured count
 	// (the schedule lowered it, or its image left the standby list).
 	DestroyStandbySurplus = "standby-surplus"
+	// DestroyEvicted: an idle worker destroyed to make room under a worker
+	// limit for a step that could not use it (another tenant's, pool's or
+	// build's).
+	DestroyEvicted = "evicted"
 )
 
 // Worker is one machine leased to a tenant.

@@ -64,6 +64,7 @@ func newPoolsCreateCmd(a *app) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&req.Image, "image", "", "image id or alias id (see: dynpool images list)")
 	cmd.Flags().BoolVar(&req.IsDefault, "default", false, "make it the tenant's default pool")
+	cmd.Flags().IntVar(&req.MaxWorkers, "max-workers", 0, "most live workers the pool may hold (0: no limit but the tenant's)")
 	_ = cmd.MarkFlagRequired("image") // the flag exists: cannot fail
 	return cmd
 }
@@ -72,9 +73,10 @@ func newPoolsCreateCmd(a *app) *cobra.Command {
 func newPoolsEditCmd(a *app) *cobra.Command {
 	var name, image string
 	var isDefault bool
+	var maxWorkers int
 	cmd := &cobra.Command{
 		Use:   "edit ID",
-		Short: "Rename a pool, change its image or make it the default",
+		Short: "Rename a pool, change its image or its worker limit, or make it the default",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var req api.UpdatePoolRequest
@@ -88,8 +90,11 @@ func newPoolsEditCmd(a *app) *cobra.Command {
 			if f.Changed("default") {
 				req.IsDefault = &isDefault
 			}
+			if f.Changed("max-workers") {
+				req.MaxWorkers = &maxWorkers
+			}
 			if req == (api.UpdatePoolRequest{}) {
-				return fmt.Errorf("nothing to change: give --name, --image or --default")
+				return fmt.Errorf("nothing to change: give --name, --image, --max-workers or --default")
 			}
 			p, err := a.client().UpdatePool(cmd.Context(), args[0], req)
 			if err != nil {
@@ -101,6 +106,7 @@ func newPoolsEditCmd(a *app) *cobra.Command {
 	cmd.Flags().StringVar(&name, "name", "", "new pool name")
 	cmd.Flags().StringVar(&image, "image", "", "new image id or alias id")
 	cmd.Flags().BoolVar(&isDefault, "default", false, "make it the tenant's default pool")
+	cmd.Flags().IntVar(&maxWorkers, "max-workers", 0, "most live workers the pool may hold (0: no limit but the tenant's)")
 	return cmd
 }
 

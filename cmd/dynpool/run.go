@@ -47,7 +47,8 @@ func newRunCmd(a *app) *cobra.Command {
 			"(also >, <= and <). When the pool's image lacks one, the step fails\n" +
 			"before a worker is acquired; a malformed one is refused at once.\n" +
 			"--container runs the script in an execution container of that image\n" +
-			"beside the worker (docs/containers.md).",
+			"beside the worker (docs/containers.md), with sh unless --syntax says\n" +
+			"otherwise.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			src, err := scriptSource(cmd.InOrStdin(), cmd.Flags().Changed("script"), script, file, args)
 			if err != nil {
@@ -56,6 +57,10 @@ func newRunCmd(a *app) *cobra.Command {
 			step := api.StepRequest{Name: name, Pool: pool, Syntax: syntax, Script: src, Requires: requires}
 			if image != "" {
 				step.Container = &api.Container{Image: image}
+				if !cmd.Flags().Changed("syntax") {
+					// Many images have no bash; every Linux image has sh.
+					step.Syntax = api.SyntaxSh
+				}
 			}
 			req := api.CreateTaskRequest{Name: name, Steps: []api.StepRequest{step}}
 			c := a.client()

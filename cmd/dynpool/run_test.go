@@ -98,6 +98,8 @@ func TestRunSendsScript(t *testing.T) {
 		{"requires", []string{"--require", "kubectl=1.22.6", "--require", "helm>=3", "--require", "docker", "--script", "helm version"},
 			api.StepRequest{Name: "run", Syntax: "bash", Script: "helm version", Requires: []string{"kubectl=1.22.6", "helm>=3", "docker"}}},
 		{"container", []string{"--container", "golang:1.26", "--script", "go version"},
+			api.StepRequest{Name: "run", Syntax: "sh", Script: "go version", Container: &api.Container{Image: "golang:1.26"}}},
+		{"container with bash", []string{"--container", "golang:1.26", "--syntax", "bash", "--script", "go version"},
 			api.StepRequest{Name: "run", Syntax: "bash", Script: "go version", Container: &api.Container{Image: "golang:1.26"}}},
 	}
 	for _, tt := range tests {

@@ -43,7 +43,8 @@ func (b *bencher) standby(ctx context.Context) []Row {
 		defer s.close(ctx, b.logger)
 		// No standby workers once measured, so that close can drain.
 		defer func() {
-			if err := write(0); err == nil {
+			err := write(0)
+			if err == nil {
 				err = s.ReloadStandby(ctx)
 			}
 			if err != nil {

@@ -21,6 +21,19 @@ import (
 // the creation rate.
 var ErrLimitReached = errors.New("worker limit reached")
 
+// WaitError is Acquire's error when its ctx ended while it waited for a
+// worker: Err is ctx's error, Reason why it was waiting (a limit, a
+// creation that failed). It matches both with errors.Is.
+type WaitError struct {
+	Err    error
+	Reason error
+}
+
+func (e *WaitError) Error() string { return fmt.Sprintf("%v (%v)", e.Err, e.Reason) }
+
+// Unwrap returns Err and Reason.
+func (e *WaitError) Unwrap() []error { return []error{e.Err, e.Reason} }
+
 // errCreateRate is wrapped with ErrLimitReached when Config.CreateRate
 // holds a creation back.
 var errCreateRate = errors.New("creation rate limit")
@@ -164,7 +177,7 @@ func (f *Fleet) Acquire(ctx context.Context, p *AcquireParams) (*store.Worker, e
 		case <-turn:
 		case <-timer.Chan():
 		case <-ctx.Done():
-			return fmt.Errorf("%w (%w)", ctx.Err(), why)
+			return &WaitError{Err: ctx.Err(), Reason: why}
 		}
 		return nil
 	}
@@ -286,12 +299,22 @@ func (f *Fleet) create(ctx context.Context, tenant *store.Tenant, poolID string,
 			fmt.Errorf("create worker %s with provider %s: %w", w.ID, f.provider.Name(), err),
 			f.finish(ctx, w, api.WorkerDestroyed, api.DestroyCreateFailed))
 	}
-	// The agent's registration timeout runs from the machine's start, not
-	// from before a creation that may have pulled images for minutes.
-	registerBy := f.cfg.Clock.Now().Add(f.cfg.RegistrationTimeout)
-	w, err = f.store.WorkerUpdate(ctx, &store.WorkerUpdateParams{ID: w.ID, ResourceID: &res.ID, DestroyAt: &registerBy})
+	w, err = f.store.WorkerUpdate(ctx, &store.WorkerUpdateParams{ID: w.ID, ResourceID: &res.ID})
 	if err != nil {
 		return nil, fmt.Errorf("record worker resource: %w", err)
+	}
+	// The agent's registration timeout runs from the machine's start, not
+	// from before a creation that may have pulled images for minutes;
+	// unless the agent registered already (it then set its own due time).
+	registerBy := f.cfg.Clock.Now().Add(f.cfg.RegistrationTimeout)
+	due, err := f.store.WorkerUpdate(ctx, &store.WorkerUpdateParams{
+		ID: w.ID, FromStates: []string{api.WorkerProvisioning}, DestroyAt: &registerBy,
+	})
+	switch {
+	case err == nil:
+		w = due
+	case !errors.Is(err, store.ErrConflict):
+		return nil, fmt.Errorf("record worker registration deadline: %w", err)
 	}
 	f.cfg.Logger.InfoContext(ctx, "worker created", "worker_id", w.ID, "tenant_id", w.TenantID,
 		"image", w.Image, "build", w.Build, "resource_id", res.ID)
@@ -304,11 +327,11 @@ func (f *Fleet) create(ctx context.Context, tenant *store.Tenant, poolID string,
 // live workers (ErrLimitReached). The store checks the limit in the same
 // transaction, so it holds across replicas.
 func (f *Fleet) record(ctx context.Context, tenant *store.Tenant, poolID string, target *Target) (*store.Worker, string, error) {
-	t := &store.Tenant{} // a standby worker: no tenant, no limit
+	t, pool := &store.Tenant{}, &store.Pool{} // a standby worker: no tenant, no pool, no limit
 	if tenant != nil {
 		var err error
-		if t, err = f.store.TenantGet(ctx, tenant.ID); err != nil { // the limit may have changed while we waited
-			return nil, "", fmt.Errorf("get tenant %s: %w", tenant.ID, err)
+		if t, pool, err = f.limitsOf(ctx, tenant.ID, poolID); err != nil {
+			return nil, "", err
 		}
 	}
 	now := f.cfg.Clock.Now()
@@ -325,9 +348,17 @@ func (f *Fleet) record(ctx context.Context, tenant *store.Tenant, poolID string,
 	if tenant != nil {
 		w.LeasedAt = &now
 	}
-	err := f.store.WorkerCreate(ctx, w, store.WorkerLimits{Tenant: t.MaxWorkers, Provider: f.cfg.MaxWorkers, Provisioning: f.cfg.MaxCreating})
+	err := f.store.WorkerCreate(ctx, w, store.WorkerLimits{
+		Tenant: t.MaxWorkers, Pool: pool.MaxWorkers, Provider: f.cfg.MaxWorkers, Provisioning: f.cfg.MaxCreating,
+	})
 	if le := (*store.LimitError)(nil); errors.As(err, &le) {
-		return nil, "", f.limitReached(t, le)
+		reached := f.limitReached(t, pool, le)
+		if tenant != nil { // a standby creation evicts nobody
+			if evicted := f.evict(ctx, t, pool, target, le); evicted != "" {
+				reached = fmt.Errorf("%w; %s", reached, evicted)
+			}
+		}
+		return nil, "", reached
 	}
 	if err != nil {
 		return nil, "", fmt.Errorf("record worker: %w", err)
@@ -335,19 +366,47 @@ func (f *Fleet) record(ctx context.Context, tenant *store.Tenant, poolID string,
 	return w, token, nil
 }
 
+// limitsOf reads tenant tenantID and its pool poolID afresh: their
+// limits may have changed while a step waited.
+func (f *Fleet) limitsOf(ctx context.Context, tenantID, poolID string) (*store.Tenant, *store.Pool, error) {
+	t, err := f.store.TenantGet(ctx, tenantID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("get tenant %s: %w", tenantID, err)
+	}
+	pool, err := f.store.PoolGet(ctx, tenantID, poolID)
+	if errors.Is(err, store.ErrNotFound) {
+		// Deleted meanwhile: the step's target fails it; no pool limit.
+		return t, &store.Pool{ID: poolID, TenantID: tenantID, Name: poolID}, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("get pool %s: %w", poolID, err)
+	}
+	return t, pool, nil
+}
+
 // limitReached says, wrapping ErrLimitReached, which limit refused a
-// worker of tenant t.
-func (f *Fleet) limitReached(t *store.Tenant, le *store.LimitError) error {
+// worker of tenant t's pool.
+func (f *Fleet) limitReached(t *store.Tenant, pool *store.Pool, le *store.LimitError) error {
 	prov := f.provider.Name()
 	switch le.Scope {
 	case store.LimitTenant:
-		return fmt.Errorf("%w: tenant %s holds its maximum of %d workers", ErrLimitReached, t.Name, le.Max)
+		return fmt.Errorf("%w: tenant %s holds its maximum of %s", ErrLimitReached, t.Name, workers(le.Max))
+	case store.LimitPool:
+		return fmt.Errorf("%w: pool %s holds its maximum of %s", ErrLimitReached, pool.Name, workers(le.Max))
 	case store.LimitProvider:
-		return fmt.Errorf("%w: the %s provider holds its maximum of %d workers", ErrLimitReached, prov, le.Max)
+		return fmt.Errorf("%w: the %s provider holds its maximum of %s", ErrLimitReached, prov, workers(le.Max))
 	case store.LimitProvisioning:
-		return fmt.Errorf("%w: %d workers of the %s provider are being created, the most at once", ErrLimitReached, le.Max, prov)
+		return fmt.Errorf("%w: the %s provider is creating %s, the most at once", ErrLimitReached, prov, workers(le.Max))
 	}
 	return fmt.Errorf("%w: %v", ErrLimitReached, le)
+}
+
+// workers says "1 worker" or "n workers".
+func workers(n int) string {
+	if n == 1 {
+		return "1 worker"
+	}
+	return fmt.Sprintf("%d workers", n)
 }
 
 // claimWhenRegistered waits for w's agent to register and leases w. It

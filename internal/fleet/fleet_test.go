@@ -14,6 +14,7 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"github.com/dynpool/dynpool/api"
+	"github.com/dynpool/dynpool/internal/eventually"
 	"github.com/dynpool/dynpool/internal/fleet"
 	"github.com/dynpool/dynpool/internal/provider"
 	"github.com/dynpool/dynpool/internal/provider/fake"
@@ -265,6 +266,10 @@ func TestWorkerThatNeverRegistersIsDestroyed(t *testing.T) {
 		errc <- err
 	}()
 	id := <-h.prov.Created
+	// The registration timeout runs from the end of the creation.
+	eventually.Holds(t, "the creation to be recorded", 10*time.Second, func() bool {
+		return h.worker(id).ResourceID != ""
+	})
 	h.clock.Advance(fleet.DefaultRegistrationTimeout)
 	h.reap()
 	if got := h.worker(id); got.State != api.WorkerDestroyed || got.DestroyReason != api.DestroyRegistration {

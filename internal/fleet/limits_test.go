@@ -90,7 +90,7 @@ func TestCreationsInFlightAreBounded(t *testing.T) {
 		t.Fatal("no worker was created")
 	}
 	err := h.limitedFor(params(globex, "1"), 100*time.Millisecond)
-	if !strings.Contains(err.Error(), "1 workers of the fake provider are being created, the most at once") {
+	if !strings.Contains(err.Error(), "the fake provider is creating 1 worker, the most at once") {
 		t.Fatalf("error = %v, want the creations in flight named", err)
 	}
 	second := h.acquireAsync(params(globex, "1"))
@@ -186,5 +186,80 @@ func TestABurstOfOneTenantDoesNotHoldAnother(t *testing.T) {
 	}
 	if w := h.acquire(params(globex, "1")); w.TenantID != globex.ID {
 		t.Fatalf("globex got %+v", w)
+	}
+}
+
+// An idle worker a waiting step cannot use (another tenant's under the
+// provider limit, another pool's under the tenant limit) is destroyed to
+// make room, the least recently used first.
+func TestIdleWorkersAreEvictedToMakeRoom(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(c *fleet.Config) { c.MaxWorkers = 2 })
+	acme, globex := h.tenant("acme"), h.tenant("globex")
+	older := h.acquire(params(acme, "1"))
+	newer := h.acquire(params(acme, "1"))
+	for _, w := range []*store.Worker{older, newer} {
+		if err := h.fleet.Release(t.Context(), w); err != nil {
+			t.Fatalf("release: %v", err)
+		}
+		h.clock.Advance(time.Minute)
+	}
+	if w := h.acquire(params(globex, "1")); w.TenantID != globex.ID {
+		t.Fatalf("globex got %+v", w)
+	}
+	if got := h.worker(older.ID); got.State != api.WorkerDestroyed || got.DestroyReason != api.DestroyEvicted {
+		t.Errorf("acme's least recently used idle worker is %s (%s), want destroyed (evicted)", got.State, got.DestroyReason)
+	}
+	if got := h.worker(newer.ID); got.State != api.WorkerIdle {
+		t.Errorf("acme's other idle worker is %s, want idle", got.State)
+	}
+
+	// Under the tenant's own limit, its idle worker of another pool goes.
+	globex.MaxWorkers = 1
+	if err := h.store.TenantUpdate(t.Context(), globex); err != nil {
+		t.Fatalf("limit tenant: %v", err)
+	}
+	if err := h.fleet.Release(t.Context(), h.worker(h.workersOf(globex)[0])); err != nil {
+		t.Fatalf("release: %v", err)
+	}
+	other := params(globex, "1")
+	other.PoolID = "p-2"
+	if w := h.acquire(other); w.PoolID != "p-2" {
+		t.Fatalf("globex's step on p-2 got %+v", w)
+	}
+}
+
+// workersOf returns the ids of t's live workers.
+func (h *harness) workersOf(t *store.Tenant) []string {
+	h.t.Helper()
+	ws, err := h.store.WorkerList(h.t.Context(), &store.WorkerListParams{TenantID: t.ID, States: fleet.LiveStates})
+	if err != nil {
+		h.t.Fatalf("list workers: %v", err)
+	}
+	var ids []string
+	for _, w := range ws {
+		ids = append(ids, w.ID)
+	}
+	return ids
+}
+
+func TestPoolLimit(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	acme := h.tenant("acme")
+	pool := &store.Pool{ID: "p-1", TenantID: acme.ID, Name: "Linux", Type: api.PoolTypeDynamic, Image: "ubuntu-22.04",
+		CreatedAt: h.clock.Now(), MaxWorkers: 1}
+	if err := h.store.PoolCreate(t.Context(), pool); err != nil {
+		t.Fatalf("create pool: %v", err)
+	}
+	h.acquire(params(acme, "1"))
+	err := h.limitedFor(params(acme, "1"), 100*time.Millisecond)
+	if !strings.Contains(err.Error(), "pool Linux holds its maximum of 1 worker") {
+		t.Fatalf("error = %v, want the pool limit named", err)
+	}
+	other := params(acme, "1")
+	other.PoolID = "p-2" // no limit of its own
+	if w := h.acquire(other); w.PoolID != "p-2" {
+		t.Fatalf("a step of another pool got %+v", w)
 	}
 }

@@ -31,21 +31,22 @@ func (f *Fleet) leaseStandby(ctx context.Context, p *AcquireParams, target *Targ
 	if f.cfg.Standby == nil {
 		return nil, nil
 	}
-	t, err := f.store.TenantGet(ctx, p.Tenant.ID) // the limit may have changed while we waited
+	t, pool, err := f.limitsOf(ctx, p.Tenant.ID, p.PoolID)
 	if err != nil {
-		return nil, fmt.Errorf("get tenant %s: %w", p.Tenant.ID, err)
+		return nil, err
 	}
 	now := f.cfg.Clock.Now()
 	_, maxLife := f.Timeouts(t)
 	w, err := f.store.WorkerLeaseStandby(ctx, &store.WorkerLeaseStandbyParams{
 		TenantID: t.ID, PoolID: p.PoolID, Image: target.Image, Build: target.Build,
-		Now: now, MaxLive: t.MaxWorkers, CreatedAfter: now.Add(-maxLife),
+		Now: now, MaxLive: t.MaxWorkers, MaxPool: pool.MaxWorkers, CreatedAfter: now.Add(-maxLife),
 	})
+	var le *store.LimitError
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return nil, nil
-	case errors.Is(err, store.ErrLimit):
-		return nil, fmt.Errorf("%w: tenant %s holds its maximum of %d workers", ErrLimitReached, t.Name, t.MaxWorkers)
+	case errors.As(err, &le):
+		return nil, f.limitReached(t, pool, le)
 	case err != nil:
 		return nil, fmt.Errorf("lease standby worker: %w", err)
 	}
@@ -105,7 +106,7 @@ func (f *Fleet) Standby(ctx context.Context) error {
 	// Entries may resolve to one build (an alias and its target): their
 	// counts add up.
 	want := make(map[string]int)
-	images := make(map[string]bool)
+	wanted := make(map[string]bool) // images with a count above zero
 	var order []*Target
 	for _, t := range targets {
 		k := standbyKey(t.Image, t.Build)
@@ -113,7 +114,9 @@ func (f *Fleet) Standby(ctx context.Context) error {
 			order = append(order, &t.Target)
 		}
 		want[k] += t.Count
-		images[t.Image] = true
+		if t.Count > 0 {
+			wanted[t.Image] = true
+		}
 	}
 	var errs []error
 	for _, t := range order {
@@ -132,8 +135,8 @@ func (f *Fleet) Standby(ctx context.Context) error {
 				continue // a provisioning one is counted; it goes once idle
 			}
 			reason := api.DestroyStandbySurplus
-			if want[k] == 0 && images[w.Image] {
-				reason = api.DestroyImageRebuilt
+			if want[k] == 0 && wanted[w.Image] {
+				reason = api.DestroyImageRebuilt // another build of its image is wanted
 			}
 			f.cfg.Logger.InfoContext(ctx, "removing standby worker", "worker_id", w.ID, "image", w.Image, "build", w.Build, "reason", reason)
 			if err := f.destroy(ctx, w, []string{api.WorkerIdle}, reason); err != nil && !errors.Is(err, store.ErrConflict) {

@@ -132,10 +132,14 @@ func TestStandbyCountsFollowTheTargets(t *testing.T) {
 	if got := h.worker(old.ID); got.State != api.WorkerDestroyed || got.DestroyReason != api.DestroyImageRebuilt {
 		t.Fatalf("standby worker of the old build is %s (%s), want destroyed for image-rebuilt", got.State, got.DestroyReason)
 	}
+	last := h.standbyIdle()[0]
 	sc.set("2", 0) // explicit zero
 	h.standby()
 	if idle := h.standbyIdle(); len(idle) != 0 {
 		t.Fatalf("count 0 left %d standby workers", len(idle))
+	}
+	if got := h.worker(last.ID); got.DestroyReason != api.DestroyStandbySurplus {
+		t.Errorf("standby worker removed by a count of 0: reason %s, want standby-surplus", got.DestroyReason)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/dynpool/dynpool/api"
 	"github.com/dynpool/dynpool/internal/fleet"
@@ -67,7 +68,9 @@ func apiError(err error) (int, api.Error) {
 	case errors.Is(err, errMalformed):
 		return http.StatusBadRequest, api.Error{Code: api.CodeMalformedJSON, Message: err.Error()}
 	case errors.Is(err, errUnauthenticated):
-		return http.StatusUnauthorized, api.Error{Code: api.CodeUnauthenticated, Message: err.Error()}
+		// The code says "unauthenticated" already.
+		return http.StatusUnauthorized, api.Error{Code: api.CodeUnauthenticated,
+			Message: strings.TrimPrefix(err.Error(), errUnauthenticated.Error()+": ")}
 	case errors.Is(err, fleet.ErrUnknownAgent):
 		return http.StatusUnauthorized, api.Error{Code: api.CodeUnauthenticated,
 			Message: "unknown agent: the registration token was used already or the worker is gone"}

@@ -68,6 +68,7 @@ func TestBadInputAnswers4xxWithCodeAndField(t *testing.T) {
 		{"pool without a name", "POST", "/api/v1/pools", key, `{"image":"ubuntu-default"}`, 400, api.CodeInvalidArgument, "name", "name"},
 		{"duplicate pool name", "POST", "/api/v1/pools", key, `{"name":"Linux","image":"ubuntu-22.04"}`, 409, api.CodeConflict, "", `a pool named "Linux" already exists`},
 		{"duplicate tenant name", "POST", "/api/v1/admin/tenants", admin, `{"name":"acme"}`, 409, api.CodeConflict, "", `a tenant named "acme" already exists`},
+		{"negative pool limit", "POST", "/api/v1/pools", key, `{"name":"neg","image":"ubuntu-default","max_workers":-1}`, 400, api.CodeInvalidArgument, "max_workers", "-1 is negative"},
 		{"static pool", "POST", "/api/v1/pools", key, `{"name":"own","type":"static","image":"ubuntu-default"}`, 400, api.CodeInvalidArgument, "type", "static"},
 		{"unknown pool", "POST", "/api/v1/tasks", key, `{"steps":[{"pool":"nope","script":"echo"}]}`, 400, api.CodeInvalidArgument, "steps[0].pool", `"nope"`},
 		{"no default pool", "POST", "/api/v1/tasks", bare.APIKey, `{"steps":[{"script":"echo"}]}`, 400, api.CodeInvalidArgument, "steps[0].pool", "no default pool"},

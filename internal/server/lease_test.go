@@ -33,7 +33,7 @@ func TestStepThatCannotGetAWorkerFailsAtTheLeaseTimeoutWithTheReason(t *testing.
 	})
 	task, lines := runTask(t, c, api.StepRequest{Name: "starved", Script: "echo must not run"})
 	st := task.Steps[0]
-	if task.State != api.StateFailed || !strings.Contains(st.Error, "leasing timeout") || !strings.Contains(st.Error, "worker limit reached") {
+	if task.State != api.StateFailed || !strings.Contains(st.Error, "leasing timeout") || !strings.Contains(st.Error, "worker limit reached") || strings.Contains(st.Error, "context") {
 		t.Fatalf("starved step = %s %q, want failed with 'leasing timeout' and the limit; log:\n%s", st.State, st.Error, dump(lines))
 	}
 	if _, err := c.CancelTask(t.Context(), busy.ID); err != nil {

@@ -68,7 +68,7 @@ func (s *Server) createPool(w http.ResponseWriter, r *http.Request) {
 	t := tenantOf(r)
 	p := &store.Pool{
 		ID: id.New("p"), TenantID: t.ID, Name: strings.TrimSpace(req.Name), Type: req.Type,
-		Image: req.Image, IsDefault: req.IsDefault, CreatedAt: s.cfg.Clock.Now(),
+		Image: req.Image, IsDefault: req.IsDefault, MaxWorkers: req.MaxWorkers, CreatedAt: s.cfg.Clock.Now(),
 	}
 	if p.Type == "" {
 		p.Type = api.PoolTypeDynamic
@@ -115,6 +115,9 @@ func (s *Server) poolUpdate(ctx context.Context, tenantID, id string, req *api.U
 	imageChanged := req.Image != nil && *req.Image != p.Image
 	if req.Image != nil {
 		p.Image = *req.Image
+	}
+	if req.MaxWorkers != nil {
+		p.MaxWorkers = *req.MaxWorkers
 	}
 	if req.IsDefault != nil {
 		if !*req.IsDefault {
@@ -182,6 +185,9 @@ func (s *Server) checkPool(p *store.Pool, checkImage bool) error {
 	if p.Type != api.PoolTypeDynamic {
 		return validation.Errorf("type", "pool type %q is not available; this server makes %q pools", p.Type, api.PoolTypeDynamic)
 	}
+	if p.MaxWorkers < 0 {
+		return validation.Errorf("max_workers", "%d is negative; give the most live workers the pool may hold, or 0 for no limit", p.MaxWorkers)
+	}
 	if !checkImage {
 		return nil
 	}
@@ -203,7 +209,7 @@ func (s *Server) checkPool(p *store.Pool, checkImage bool) error {
 }
 
 func (s *Server) poolAPI(p *store.Pool) api.Pool {
-	out := api.Pool{ID: p.ID, Name: p.Name, Type: p.Type, Image: p.Image, IsDefault: p.IsDefault, Warnings: []string{}}
+	out := api.Pool{ID: p.ID, Name: p.Name, Type: p.Type, Image: p.Image, IsDefault: p.IsDefault, MaxWorkers: p.MaxWorkers, Warnings: []string{}}
 	res, err := s.catalog.Load().Resolve(p.Image, s.cfg.Clock.Now())
 	if res != nil && res.Image != nil {
 		out.ResolvedImage = res.Image.ID

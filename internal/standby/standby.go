@@ -102,17 +102,24 @@ func Load(path string) (*Config, error) {
 	return c, nil
 }
 
-// file is the YAML shape of a standby file.
+// file is the YAML shape of a standby file. The type names show in
+// yaml's unknown-field errors, so they read as where the field was.
 type file struct {
-	Standby []struct {
-		Image    string `yaml:"image"`
-		Count    int    `yaml:"count"`
-		Schedule []struct {
-			Cron     string `yaml:"cron"`
-			TimeZone string `yaml:"time_zone"`
-			Count    *int   `yaml:"count"`
-		} `yaml:"schedule"`
-	} `yaml:"standby"`
+	Standby []entry `yaml:"standby"`
+}
+
+// entry is one item of the standby list (keys image, count, schedule).
+type entry struct {
+	Image    string   `yaml:"image"`
+	Count    int      `yaml:"count"`
+	Schedule []period `yaml:"schedule"`
+}
+
+// period is one schedule item (keys cron, time_zone, count).
+type period struct {
+	Cron     string `yaml:"cron"`
+	TimeZone string `yaml:"time_zone"`
+	Count    *int   `yaml:"count"`
 }
 
 var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow)
@@ -123,7 +130,7 @@ func Parse(data []byte) (*Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("parse: %w", err)
+		return nil, fmt.Errorf("parse (a standby file is a mapping with the key standby: a list of {image, count, schedule}): %w", err)
 	}
 	c := &Config{}
 	for i, fe := range f.Standby {

@@ -74,7 +74,7 @@ func TestParseErrorsNameTheEntry(t *testing.T) {
 		{"bad cron", "standby:\n  - {image: x, schedule: [{cron: '* 25 * * *', count: 1}]}\n", `standby[0].schedule[0]: cron "* 25 * * *"`},
 		{"six fields", "standby:\n  - {image: x, schedule: [{cron: '0 * * * * *', count: 1}]}\n", "expected exactly 5 fields"},
 		{"bad time zone", "standby:\n  - {image: x, schedule: [{cron: '* * * * *', time_zone: Mars/Olympus, count: 1}]}\n", `time zone "Mars/Olympus"`},
-		{"not yaml", "standby: [", "parse:"},
+		{"not yaml", "standby: [", "parse (a standby file is a mapping"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

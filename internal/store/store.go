@@ -53,7 +53,8 @@ type Store interface {
 	// PoolGetDefault returns the tenant's default pool or ErrNotFound.
 	PoolGetDefault(ctx context.Context, tenantID string) (*Pool, error)
 	PoolList(ctx context.Context, tenantID string) ([]*Pool, error)
-	// PoolUpdate writes name, image and is_default of p (by tenant and id),
+	// PoolUpdate writes name, image, is_default and max_workers of p (by
+	// tenant and id),
 	// clearing is_default elsewhere when set; ErrConflict on a duplicate name.
 	PoolUpdate(ctx context.Context, p *Pool) error
 	PoolDelete(ctx context.Context, tenantID, id string) error
@@ -115,7 +116,7 @@ type Store interface {
 	LogList(ctx context.Context, taskID string, afterSeq int64, limit int) ([]LogLine, error)
 
 	// WorkerCreate inserts w. It first checks limits against the workers
-	// of w's tenant and provider and answers a *LimitError (wrapping
+	// of w's tenant, pool and provider and answers a *LimitError (wrapping
 	// ErrLimit) when one is reached, in the same transaction, so
 	// concurrent creations on any number of servers never exceed them.
 	WorkerCreate(ctx context.Context, w *Worker, limits WorkerLimits) error
@@ -140,8 +141,9 @@ type Store interface {
 	// whose DestroyAt is after p.Now,
 	// binds it to p.TenantID and p.PoolID for good, marks it busy, leased
 	// at p.Now, and returns it; ErrNotFound when there is none, and a
-	// *LimitError when the tenant holds p.MaxLive > 0 live workers
-	// (counted in the same transaction, as WorkerCreate does).
+	// *LimitError when the tenant holds p.MaxLive > 0 live workers or the
+	// pool p.MaxPool > 0 (counted in the same transaction, as WorkerCreate
+	// does).
 	WorkerLeaseStandby(ctx context.Context, p *WorkerLeaseStandbyParams) (*Worker, error)
 	// WorkerList returns workers matching p, oldest first.
 	WorkerList(ctx context.Context, p *WorkerListParams) ([]*Worker, error)
@@ -187,6 +189,8 @@ type Pool struct {
 	Image     string
 	IsDefault bool
 	CreatedAt time.Time
+	// MaxWorkers limits the pool's live workers when > 0.
+	MaxWorkers int
 }
 
 // Task is a deployment or runbook run with its ordered steps.
@@ -360,6 +364,8 @@ type WorkerAcquireIdleParams struct {
 type WorkerLimits struct {
 	// Tenant bounds the live workers of the new worker's tenant.
 	Tenant int
+	// Pool bounds the live workers of its pool.
+	Pool int
 	// Provider bounds the live workers of its provider, of every tenant
 	// and standby.
 	Provider int
@@ -371,6 +377,7 @@ type WorkerLimits struct {
 // Scopes of a LimitError.
 const (
 	LimitTenant       = "tenant"
+	LimitPool         = "pool"
 	LimitProvider     = "provider"
 	LimitProvisioning = "provisioning"
 )
@@ -378,7 +385,7 @@ const (
 // LimitError says which of the WorkerLimits refused a worker. It wraps
 // ErrLimit.
 type LimitError struct {
-	// Scope is LimitTenant, LimitProvider or LimitProvisioning.
+	// Scope is LimitTenant, LimitPool, LimitProvider or LimitProvisioning.
 	Scope string
 	Max   int
 }
@@ -400,6 +407,8 @@ type WorkerLeaseStandbyParams struct {
 	Now      time.Time
 	// MaxLive is the tenant's limit of live workers; 0 means none.
 	MaxLive int
+	// MaxPool is the pool's limit of live workers; 0 means none.
+	MaxPool int
 	// CreatedAfter excludes workers created at or before it: those at the
 	// tenant's max lifetime.
 	CreatedAfter time.Time

@@ -117,7 +117,11 @@ func (r *Runner) execute(ctx context.Context, t *store.Task, s *store.Step) (str
 		case errors.As(err, &refused):
 			return r.fail(ctx, s, "%s", refused.reason) // something changed while it waited
 		case errors.Is(context.Cause(actx), errLeaseTimeout):
-			return r.fail(ctx, s, "leasing timeout: no worker from pool %q within %s: %v", pool.Name, r.cfg.LeaseTimeout, err)
+			reason := err.Error()
+			if we := (*fleet.WaitError)(nil); errors.As(err, &we) {
+				reason = we.Reason.Error() // why it waited, not the context's end
+			}
+			return r.fail(ctx, s, "leasing timeout: no worker from pool %q within %s: %s", pool.Name, r.cfg.LeaseTimeout, reason)
 		default:
 			return r.fail(ctx, s, "could not get a worker from pool %q: %v", pool.Name, err)
 		}

@@ -33,7 +33,7 @@ func scanWorker(row pgx.Row) (*store.Worker, error) {
 // registration hash is taken.
 func (s *Store) WorkerCreate(ctx context.Context, w *store.Worker, limits store.WorkerLimits) error {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if err := checkLimits(ctx, tx, w.TenantID, w.Provider, limits); err != nil {
+		if err := checkLimits(ctx, tx, w.TenantID, w.PoolID, w.Provider, limits); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO workers (`+workerColumns+`)
@@ -49,19 +49,28 @@ func (s *Store) WorkerCreate(ctx context.Context, w *store.Worker, limits store.
 	return nil
 }
 
-// checkLimits answers a *store.LimitError when a worker of tenant and
-// provider would exceed one of limits (tenant "" is a standby worker,
-// bound by no tenant limit). Locks serialize the checks across servers,
-// so that count and insert (or lease) cannot interleave: the tenant's row
-// for the tenant limit, a transaction-scoped advisory lock per provider
-// for the provider-wide ones.
-func checkLimits(ctx context.Context, tx pgx.Tx, tenant, provider string, limits store.WorkerLimits) error {
-	if limits.Tenant > 0 && tenant != "" {
+// checkLimits answers a *store.LimitError when a worker of tenant, pool
+// and provider would exceed one of limits (tenant "" is a standby worker,
+// bound by no tenant or pool limit). Locks serialize the checks across
+// servers, so that count and insert (or lease) cannot interleave: the
+// tenant's row for the tenant and pool limits, a transaction-scoped
+// advisory lock per provider for the provider-wide ones.
+func checkLimits(ctx context.Context, tx pgx.Tx, tenant, pool, provider string, limits store.WorkerLimits) error {
+	if (limits.Tenant > 0 || limits.Pool > 0) && tenant != "" {
+		// One lock for both: a pool's workers are its tenant's.
 		if _, err := tx.Exec(ctx, `SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE`, tenant); err != nil {
 			return err
 		}
+	}
+	if limits.Tenant > 0 && tenant != "" {
 		if err := countAtMost(ctx, tx, store.LimitTenant, limits.Tenant,
 			`tenant_id = $1 AND state = ANY($2)`, tenant, store.LiveWorkerStates); err != nil {
+			return err
+		}
+	}
+	if limits.Pool > 0 && tenant != "" && pool != "" {
+		if err := countAtMost(ctx, tx, store.LimitPool, limits.Pool,
+			`tenant_id = $1 AND pool_id = $2 AND state = ANY($3)`, tenant, pool, store.LiveWorkerStates); err != nil {
 			return err
 		}
 	}

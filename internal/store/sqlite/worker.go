@@ -58,7 +58,7 @@ func queryWorkers(ctx context.Context, q querier, query string, args ...any) ([]
 // registration hash is taken.
 func (s *Store) WorkerCreate(ctx context.Context, w *store.Worker, limits store.WorkerLimits) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := checkLimits(ctx, tx, w.TenantID, w.Provider, limits); err != nil {
+		if err := checkLimits(ctx, tx, w.TenantID, w.PoolID, w.Provider, limits); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO workers (`+workerColumns+`)
@@ -75,10 +75,10 @@ func (s *Store) WorkerCreate(ctx context.Context, w *store.Worker, limits store.
 	return nil
 }
 
-// checkLimits answers a *store.LimitError when a worker of tenant and
-// provider would exceed one of limits (tenant "" is a standby worker,
-// bound by no tenant limit).
-func checkLimits(ctx context.Context, tx *sql.Tx, tenant, provider string, limits store.WorkerLimits) error {
+// checkLimits answers a *store.LimitError when a worker of tenant, pool
+// and provider would exceed one of limits (tenant "" is a standby worker,
+// bound by no tenant or pool limit).
+func checkLimits(ctx context.Context, tx *sql.Tx, tenant, pool, provider string, limits store.WorkerLimits) error {
 	live, liveArgs := inList(store.LiveWorkerStates)
 	checks := []struct {
 		scope string
@@ -87,6 +87,7 @@ func checkLimits(ctx context.Context, tx *sql.Tx, tenant, provider string, limit
 		args  []any
 	}{
 		{store.LimitTenant, limits.Tenant, `tenant_id = ? AND tenant_id <> '' AND state IN ` + live, append([]any{tenant}, liveArgs...)},
+		{store.LimitPool, limits.Pool, `tenant_id = ? AND pool_id = ? AND pool_id <> '' AND state IN ` + live, append([]any{tenant, pool}, liveArgs...)},
 		{store.LimitProvider, limits.Provider, `provider = ? AND state IN ` + live, append([]any{provider}, liveArgs...)},
 		{store.LimitProvisioning, limits.Provisioning, `provider = ? AND state = ?`, []any{provider, api.WorkerProvisioning}},
 	}

@@ -88,7 +88,7 @@ func (s *Store) WorkerAcquireIdle(ctx context.Context, p *store.WorkerAcquireIdl
 func (s *Store) WorkerLeaseStandby(ctx context.Context, p *store.WorkerLeaseStandbyParams) (*store.Worker, error) {
 	var w *store.Worker
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := checkLimits(ctx, tx, p.TenantID, "", store.WorkerLimits{Tenant: p.MaxLive}); err != nil {
+		if err := checkLimits(ctx, tx, p.TenantID, p.PoolID, "", store.WorkerLimits{Tenant: p.MaxLive, Pool: p.MaxPool}); err != nil {
 			return err
 		}
 		var err error

@@ -93,7 +93,12 @@ func testWorker(t *testing.T, open opener) {
 		if !errors.As(err, &le) || le.Scope != store.LimitProvisioning || le.Max != 1 {
 			t.Fatalf("create at the provisioning limit = %v, want a provisioning LimitError of 1", err)
 		}
-		must(t, "create within every limit", create("w-z", store.WorkerLimits{Tenant: 2, Provider: 4, Provisioning: 2}))
+		// t2's pool p2 holds w-making; p1 of t2 holds none.
+		err = create("w-p", store.WorkerLimits{Pool: 1})
+		if !errors.As(err, &le) || le.Scope != store.LimitPool || le.Max != 1 {
+			t.Fatalf("create at the pool limit = %v, want a pool LimitError of 1", err)
+		}
+		must(t, "create within every limit", create("w-z", store.WorkerLimits{Tenant: 2, Pool: 2, Provider: 4, Provisioning: 2}))
 		err = create("w-t", store.WorkerLimits{Tenant: 2})
 		if !errors.As(err, &le) || le.Scope != store.LimitTenant || le.Max != 2 {
 			t.Fatalf("create at the tenant limit = %v, want a tenant LimitError of 2", err)

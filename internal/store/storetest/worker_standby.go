@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"slices"
 	"sync"
 	"testing"
@@ -69,6 +70,12 @@ func testWorkerLeaseStandby(t *testing.T, open opener) {
 		must(t, "get", err)
 		if got.TenantID != "" || got.State != api.WorkerIdle {
 			t.Errorf("standby worker after a refused lease: tenant %q state %s, want untouched", got.TenantID, got.State)
+		}
+		_, err = s.WorkerLeaseStandby(t.Context(), &store.WorkerLeaseStandbyParams{TenantID: "t1", PoolID: "p1",
+			Image: "ubuntu-22.04", Build: "b1", Now: at(time.Minute), MaxLive: 2, MaxPool: 1, CreatedAfter: at(-time.Minute)})
+		var le *store.LimitError
+		if !errors.As(err, &le) || le.Scope != store.LimitPool {
+			t.Fatalf("lease beyond the pool's limit = %v, want a pool LimitError", err)
 		}
 		_, err = leaseStandby(t, s, "t1", at(time.Minute), 2)
 		must(t, "lease within the limit", err)
