@@ -256,6 +256,9 @@ type StepRequest struct {
 	Requires []string `json:"requires,omitempty"`
 	// Variables reach this step's script; they win over the task's.
 	Variables []Variable `json:"variables,omitempty"`
+	// Template, in place of Script and Syntax, runs a step template
+	// (docs/templates.md).
+	Template *StepTemplateRef `json:"template,omitempty"`
 }
 
 // Container names the execution container a step runs inside.

@@ -91,6 +91,7 @@ func newRootCmd(getenv func(string) string) *cobra.Command {
 		newServerCmd(), newAgentCmd(), newDemoCmd(), newBenchCmd(a),
 		newTenantsCmd(a), newPoolsCmd(a), newImagesCmd(a),
 		newTasksCmd(a), newWorkersCmd(a), newRunCmd(a),
+		newTemplatesCmd(a),
 	)
 	return root
 }

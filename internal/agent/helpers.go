@@ -61,12 +61,12 @@ func writeScript(syntax, script, dir string, perm os.FileMode) ([]string, error)
 	args := []string{path}
 	switch syntax {
 	case "bash", "sh":
-		script = shPrelude + script
+		script = shPrelude + octopusShPrelude + script
 	case "pwsh":
-		script = pwshPrelude + script
+		script = pwshPrelude + octopusPwshPrelude + script
 	case "python":
 		boot := filepath.Join(dir, "dynpool_bootstrap.py")
-		if err := os.WriteFile(boot, []byte(pythonBootstrap), perm); err != nil {
+		if err := os.WriteFile(boot, []byte(octopusPython+pythonBootstrap), perm); err != nil {
 			return nil, fmt.Errorf("write script helper: %w", err)
 		}
 		args = []string{boot, path}

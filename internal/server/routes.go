@@ -48,6 +48,10 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/v1/tasks/{id}/artifacts", tenant(s.listTaskArtifacts))
 	mux.HandleFunc("GET /api/v1/tasks/{id}/artifacts/{name}", tenant(s.getTaskArtifact))
 	mux.HandleFunc("GET /api/v1/workers", tenant(s.listWorkers))
+	mux.HandleFunc("GET /api/v1/step-templates", tenant(s.listStepTemplates))
+	mux.HandleFunc("POST /api/v1/step-templates", tenant(s.createStepTemplate))
+	mux.HandleFunc("GET /api/v1/step-templates/{id}", tenant(s.getStepTemplate))
+	mux.HandleFunc("DELETE /api/v1/step-templates/{id}", tenant(s.deleteStepTemplate))
 
 	mux.HandleFunc("POST /agent/v1/register", s.register)
 	mux.HandleFunc("POST /agent/v1/heartbeat", agent(s.heartbeat))

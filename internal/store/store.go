@@ -159,6 +159,7 @@ type Store interface {
 
 	VariableStore
 	ArtifactStore
+	StepTemplateStore
 
 	Close() error
 }

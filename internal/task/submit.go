@@ -29,7 +29,11 @@ var syntaxes = []string{api.SyntaxBash, api.SyntaxSh, api.SyntaxPython, api.Synt
 // queued) and starts running it. Bad input returns a *validation.Error
 // naming the field; nothing is written then.
 func (r *Runner) Submit(ctx context.Context, t *store.Tenant, req *api.CreateTaskRequest) (*store.Task, error) {
-	task, err := r.build(ctx, t, req)
+	req, templates, err := r.expandTemplates(ctx, t, req)
+	if err != nil {
+		return nil, err
+	}
+	task, err := r.build(ctx, t, req, templates.params)
 	if err != nil {
 		return nil, err
 	}
@@ -37,11 +41,12 @@ func (r *Runner) Submit(ctx context.Context, t *store.Tenant, req *api.CreateTas
 		return nil, fmt.Errorf("create task: %w", err)
 	}
 	r.log(ctx, task.ID, "", api.LevelInfo, "Task %q queued with %d step(s)", task.Name, len(task.Steps))
+	r.logTemplateWarnings(ctx, task, templates)
 	r.start(task.ID)
 	return task, nil
 }
 
-func (r *Runner) build(ctx context.Context, t *store.Tenant, req *api.CreateTaskRequest) (*store.Task, error) {
+func (r *Runner) build(ctx context.Context, t *store.Tenant, req *api.CreateTaskRequest, params map[int][]api.Variable) (*store.Task, error) {
 	name := strings.TrimSpace(req.Name)
 	if name == "" {
 		name = "Run"
@@ -79,7 +84,7 @@ func (r *Runner) build(ctx context.Context, t *store.Tenant, req *api.CreateTask
 		s.TaskID = task.ID
 		task.Steps = append(task.Steps, s)
 	}
-	if err := r.buildVariables(task, req); err != nil {
+	if err := r.buildVariables(task, req, params); err != nil {
 		return nil, err
 	}
 	return task, nil

@@ -3,6 +3,7 @@ package task
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/dynpool/dynpool/api"
 	"github.com/dynpool/dynpool/internal/store"
@@ -44,14 +45,15 @@ func checkVariables(field string, vars []api.Variable) error {
 }
 
 // buildVariables checks the variables of req and puts them on task, whose
-// steps have their ids already; sensitive values are sealed.
-func (r *Runner) buildVariables(task *store.Task, req *api.CreateTaskRequest) error {
+// steps have their ids already; sensitive values are sealed. params are
+// the step template parameters of each step, checked already.
+func (r *Runner) buildVariables(task *store.Task, req *api.CreateTaskRequest, params map[int][]api.Variable) error {
 	total := len(req.Variables)
 	if err := checkVariables("variables", req.Variables); err != nil {
 		return err
 	}
 	for i, sr := range req.Steps {
-		total += len(sr.Variables)
+		total += len(sr.Variables) + len(params[i])
 		if err := checkVariables(fmt.Sprintf("steps[%d].variables", i), sr.Variables); err != nil {
 			return err
 		}
@@ -71,7 +73,7 @@ func (r *Runner) buildVariables(task *store.Task, req *api.CreateTaskRequest) er
 		add(store.VariableTask, "", v)
 	}
 	for i, sr := range req.Steps {
-		for _, v := range sr.Variables {
+		for _, v := range slices.Concat(sr.Variables, params[i]) {
 			add(store.VariableStep, task.Steps[i].ID, v)
 		}
 	}

@@ -57,6 +57,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("InstallationID", func(t *testing.T) { testInstallationID(t, opener) })
 	t.Run("Variable", func(t *testing.T) { testVariable(t, opener) })
 	t.Run("Artifact", func(t *testing.T) { testArtifact(t, opener) })
+	t.Run("StepTemplate", func(t *testing.T) { testStepTemplate(t, opener) })
 }
 
 // opener gives a subtest its own store.
