@@ -28,6 +28,16 @@ func (c *Client) GetTask(ctx context.Context, id string) (*api.Task, error) {
 	return &t, nil
 }
 
+// ListTasks returns the tenant's newest tasks, newest first (GET
+// /api/v1/tasks).
+func (c *Client) ListTasks(ctx context.Context) ([]api.Task, error) {
+	var l api.TaskList
+	if err := c.do(ctx, http.MethodGet, "/api/v1/tasks", nil, &l); err != nil {
+		return nil, fmt.Errorf("list tasks: %w", err)
+	}
+	return l.Tasks, nil
+}
+
 // TaskLog returns the task log of task id so far, in Seq order
 // (GET /api/v1/tasks/{id}/log). Use FollowLog to wait for more.
 func (c *Client) TaskLog(ctx context.Context, id string) ([]api.LogLine, error) {

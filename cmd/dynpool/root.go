@@ -93,7 +93,27 @@ func newRootCmd(getenv func(string) string) *cobra.Command {
 		newTasksCmd(a), newWorkersCmd(a), newRunCmd(a),
 		newTemplatesCmd(a),
 	)
+	refuseUnknownSubcommands(root)
 	return root
+}
+
+// refuseUnknownSubcommands makes every command group (a command that only
+// holds others, such as "tasks") answer an unknown subcommand with an
+// error, and exit 1, rather than its help and 0.
+func refuseUnknownSubcommands(cmd *cobra.Command) {
+	for _, c := range cmd.Commands() {
+		refuseUnknownSubcommands(c)
+	}
+	if cmd.Runnable() || !cmd.HasSubCommands() || !cmd.HasParent() {
+		return
+	}
+	cmd.Args = cobra.ArbitraryArgs
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return c.Help()
+		}
+		return fmt.Errorf("unknown command %q for %q; see %q", args[0], c.CommandPath(), c.CommandPath()+" --help")
+	}
 }
 
 // resolve fills the global flags not given on the command line from the

@@ -163,6 +163,10 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"run", "--file", "/does/not/exist"}, "read script: "},
 		{[]string{"-o", "yaml", "pools", "list"}, `invalid --output "yaml"`},
 		{[]string{"nosuch"}, `unknown command "nosuch"`},
+		{[]string{"tasks", "lst"}, `unknown command "lst" for "dynpool tasks"`},
+		{[]string{"images", "nosuch", "x"}, `unknown command "nosuch" for "dynpool images"`},
+		{[]string{"run", "--var", "NOVALUE", "--script", "x"}, `--var "NOVALUE": want NAME=VALUE`},
+		{[]string{"run", "--sensitive-var", "=x", "--script", "x"}, `--sensitive-var "=x": want NAME=VALUE`},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -180,7 +184,7 @@ func TestEveryCommandReportsServerErrors(t *testing.T) {
 	f := newFakeAPI(t, nil) // every route answers 404 not_found "no route"
 	for _, args := range [][]string{
 		{"tenants", "create", "acme"}, {"tenants", "list"}, {"tenants", "edit", "t1", "--max-workers", "2"},
-		{"pools", "list"}, {"pools", "create", "x", "--image", "i"}, {"pools", "edit", "p1", "--name", "y"},
+		{"pools", "list"}, {"pools", "create", "x", "--image", "i"}, {"pools", "edit", "p1", "--name", "y"}, {"tasks", "list"},
 		{"pools", "delete", "p1"}, {"images", "list"}, {"images", "show", "i1"}, {"images", "reload"},
 		{"images", "add-build", "i1", "--version", "b1", "--released", "2026-11-28"}, {"images", "deprecations"},
 		{"workers", "list"},

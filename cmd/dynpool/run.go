@@ -33,7 +33,7 @@ const cancelTimeout = 10 * time.Second
 // follow its log.
 func newRunCmd(a *app) *cobra.Command {
 	var name, pool, syntax, script, file, image string
-	var requires []string
+	var requires, vars, secrets []string
 	cmd := &cobra.Command{
 		Use:   "run [--pool POOL] [--syntax bash|sh|python|pwsh] [--container IMAGE] [--require TOOL[OP VERSION] ...] (--script SCRIPT | --file FILE | -- COMMAND...)",
 		Short: "Run a script on a worker and follow its log",
@@ -54,7 +54,11 @@ func newRunCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			step := api.StepRequest{Name: name, Pool: pool, Syntax: syntax, Script: src, Requires: requires}
+			variables, err := parseVariables(vars, secrets)
+			if err != nil {
+				return err
+			}
+			step := api.StepRequest{Name: name, Pool: pool, Syntax: syntax, Script: src, Requires: requires, Variables: variables}
 			if image != "" {
 				step.Container = &api.Container{Image: image}
 				if !cmd.Flags().Changed("syntax") {
@@ -78,6 +82,8 @@ func newRunCmd(a *app) *cobra.Command {
 	f.StringVar(&syntax, "syntax", api.SyntaxBash, "script syntax: bash, sh, python or pwsh")
 	f.StringVar(&script, "script", "", "the script text")
 	f.StringVar(&file, "file", "", "read the script from this file (- for standard input)")
+	f.StringArrayVar(&vars, "var", nil, "variable NAME=VALUE the script sees in its environment; repeatable")
+	f.StringArrayVar(&secrets, "sensitive-var", nil, "sensitive variable NAME=VALUE: encrypted at rest, never returned, masked in the log; repeatable (docs/variables.md)")
 	f.StringVar(&image, "container", "", `run the script in an execution container of this image, e.g. "golang:1.26"`)
 	f.StringArrayVar(&requires, "require", nil, `tool the image must provide, e.g. "docker", "kubectl=1.22.6", "helm>=3"; repeatable`)
 	return cmd
@@ -307,4 +313,24 @@ func statusText(t *api.Task, ws []api.Worker, names map[string]string) string {
 		}
 	}
 	return fmt.Sprintf("running on worker %s", step.WorkerID)
+}
+
+// parseVariables turns --var and --sensitive-var NAME=VALUE arguments
+// into step variables; the server checks the names.
+func parseVariables(plain, sensitive []string) ([]api.Variable, error) {
+	var out []api.Variable
+	for _, group := range []struct {
+		flag      string
+		args      []string
+		sensitive bool
+	}{{"--var", plain, false}, {"--sensitive-var", sensitive, true}} {
+		for _, arg := range group.args {
+			name, value, ok := strings.Cut(arg, "=")
+			if !ok || name == "" {
+				return nil, fmt.Errorf("%s %q: want NAME=VALUE", group.flag, arg)
+			}
+			out = append(out, api.Variable{Name: name, Value: value, Sensitive: group.sensitive})
+		}
+	}
+	return out, nil
 }

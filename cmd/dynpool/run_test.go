@@ -99,6 +99,9 @@ func TestRunSendsScript(t *testing.T) {
 			api.StepRequest{Name: "run", Syntax: "bash", Script: "helm version", Requires: []string{"kubectl=1.22.6", "helm>=3", "docker"}}},
 		{"container", []string{"--container", "golang:1.26", "--script", "go version"},
 			api.StepRequest{Name: "run", Syntax: "sh", Script: "go version", Container: &api.Container{Image: "golang:1.26"}}},
+		{"variables", []string{"--var", "REGION=eu", "--var", "EMPTY=", "--sensitive-var", "TOKEN=s3cr=t", "--script", "env"},
+			api.StepRequest{Name: "run", Syntax: "bash", Script: "env", Variables: []api.Variable{
+				{Name: "REGION", Value: "eu"}, {Name: "EMPTY"}, {Name: "TOKEN", Value: "s3cr=t", Sensitive: true}}}},
 		{"container with bash", []string{"--container", "golang:1.26", "--syntax", "bash", "--script", "go version"},
 			api.StepRequest{Name: "run", Syntax: "bash", Script: "go version", Container: &api.Container{Image: "golang:1.26"}}},
 	}

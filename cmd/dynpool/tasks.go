@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -12,8 +13,20 @@ import (
 
 // newTasksCmd builds "dynpool tasks", the commands on one task.
 func newTasksCmd(a *app) *cobra.Command {
-	cmd := &cobra.Command{Use: "tasks", Short: "Show, follow and cancel tasks"}
+	cmd := &cobra.Command{Use: "tasks", Short: "List, show, follow and cancel tasks"}
 	cmd.AddCommand(
+		&cobra.Command{
+			Use:   "list",
+			Short: "List the newest tasks",
+			Args:  cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				ts, err := a.client().ListTasks(cmd.Context())
+				if err != nil {
+					return err
+				}
+				return printTaskList(cmd.OutOrStdout(), a, ts)
+			},
+		},
 		&cobra.Command{
 			Use:   "show ID",
 			Short: "Show a task and its steps",
@@ -97,6 +110,18 @@ func printTask(w io.Writer, a *app, t *api.Task) error {
 			exit = strconv.Itoa(*s.ExitCode)
 		}
 		tb.row(s.Name, s.PoolID, s.Syntax, s.State, s.WorkerID, exit, s.Error)
+	}
+	return tb.flush()
+}
+
+// printTaskList prints ts as JSON, or as a table newest first.
+func printTaskList(w io.Writer, a *app, ts []api.Task) error {
+	if a.output == outputJSON {
+		return printJSON(w, ts)
+	}
+	tb := newTable(w, "ID", "NAME", "STATE", "STEPS", "CREATED")
+	for _, t := range ts {
+		tb.row(t.ID, t.Name, t.State, strconv.Itoa(len(t.Steps)), t.CreatedAt.UTC().Format(time.DateTime))
 	}
 	return tb.flush()
 }

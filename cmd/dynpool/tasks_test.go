@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/dynpool/dynpool/api"
@@ -44,5 +45,21 @@ func TestTasksCommands(t *testing.T) {
 			})
 			checkCommand(t, f, tt.args, tt.route, "", tt.wantOut)
 		})
+	}
+}
+
+func TestTasksList(t *testing.T) {
+	t.Parallel()
+	list := `{"tasks":[{"id":"k2","name":"deploy","state":"running","created_at":"2026-11-30T01:02:03Z","steps":[{},{}]},` +
+		`{"id":"k1","name":"runbook","state":"success","created_at":"2026-11-29T09:00:00Z","steps":[{}]}]}`
+	f := newFakeAPI(t, map[string]http.HandlerFunc{"GET /api/v1/tasks": jsonAnswer(200, list)})
+	code, out, errOut := runCLI(t.Context(), nil, "--server", f.url, "tasks", "list")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"k2  deploy   running  2      2026-11-30 01:02:03", "k1  runbook  success  1      2026-11-29 09:00:00"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
 	}
 }
