@@ -64,15 +64,20 @@ func (b *bencher) fillMemory(ctx context.Context, s *testServer, before memory, 
 		row.Note = "failed: no live workers"
 		return
 	}
-	per := func(a, b uint64) uint64 {
+	// per scales the growth from before to after to 10,000 workers; a
+	// figure that fell meanwhile (memory given back) has no meaning: "n/a".
+	per := func(a, b uint64) string {
 		if a < b {
-			return 0
+			return "n/a"
 		}
-		return (a - b) * 10000 / uint64(live)
+		return mib((a - b) * 10000 / uint64(live))
 	}
-	row.Value = mib(per(after.heap, before.heap))
+	row.Value = per(after.heap, before.heap)
 	row.Note = fmt.Sprintf("Go heap+stacks after GC, %d live idle workers scaled to 10,000 (RSS: %s); the sim agents (goroutines, client connections) run in the same process and are counted: an upper bound",
-		live, mib(per(after.rss, before.rss)))
+		live, per(after.rss, before.rss))
+	if live < 1000 {
+		row.Note += fmt.Sprintf("; only %d workers: too few for the figure to mean much", live)
+	}
 }
 
 // heapObjects returns the bytes of heap objects, live or not yet swept,

@@ -54,3 +54,11 @@ func ratio(a, b time.Duration) string {
 
 // mib formats bytes in MiB.
 func mib(b uint64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+
+// plural says "1 tenant" or "n tenants".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

@@ -29,8 +29,8 @@ const tickTenants = 100
 func (b *bencher) ticks(ctx context.Context) []Row {
 	var reaps, reconciles []Row
 	for i, n := range b.size.tickWorkers {
-		reap := Row{Key: fmt.Sprintf("tick/reap/%d", tickSizes[i]), Name: fmt.Sprintf("reaper tick, %d live workers (sim, SQLite)", tickSizes[i])}
-		rec := Row{Key: fmt.Sprintf("tick/reconcile/%d", tickSizes[i]), Name: fmt.Sprintf("reconciler tick, %d live workers (sim, SQLite)", tickSizes[i])}
+		reap := Row{Key: fmt.Sprintf("tick/reap/%d", tickSizes[i]), Name: fmt.Sprintf("reaper tick, %s (sim, SQLite)", plural(n, "live worker"))}
+		rec := Row{Key: fmt.Sprintf("tick/reconcile/%d", tickSizes[i]), Name: fmt.Sprintf("reconciler tick, %s (sim, SQLite)", plural(n, "live worker"))}
 		if b.selected(reap.Key) || b.selected(rec.Key) {
 			b.logger.InfoContext(ctx, "measuring ticks", "workers", n)
 			if err := b.tickAt(ctx, n, &reap, &rec); err != nil {
