@@ -85,6 +85,7 @@ func TestStepTemplatesRunEndToEnd(t *testing.T) {
 		"====================",
 		"Weekly report",
 		"password set: True",
+		"greeted by the step before: world", // the Bash template's output variable
 		"Output variable ReportTitle set",
 		"after: world / Weekly report",
 		"secret is ********, user admin",
@@ -205,4 +206,23 @@ func getStatus(t *testing.T, url, key string) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// A template that calls fail_step fails its step with the message in the
+// log, and the task with it.
+func TestStepTemplateFailStep(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, nil)
+	c := s.tenant(t, "acme")
+	tmpl := importTemplate(t, c, []byte(`{"Name": "Gate", "ActionType": "Octopus.Script",
+ "Properties": {"Octopus.Action.Script.Syntax": "Bash",
+   "Octopus.Action.Script.ScriptBody": "echo checking\nfail_step \"deploy blocked: #{Reason}\"\necho never"},
+ "Parameters": [{"Name": "Reason", "DefaultValue": "change freeze"}]}`))
+	task, lines := runTask(t, c, api.StepRequest{Name: "gate", Template: &api.StepTemplateRef{ID: tmpl.ID}})
+	if task.State != api.StateFailed || task.Steps[0].ExitCode == nil || *task.Steps[0].ExitCode != 1 {
+		t.Fatalf("task = %s, step %+v; want failed with exit code 1; log:\n%s", task.State, task.Steps[0], dump(lines))
+	}
+	if !logHas(lines, api.LevelWarning, "deploy blocked: change freeze") || logHas(lines, "", "never") {
+		t.Errorf("log does not show fail_step's message (and nothing after it):\n%s", dump(lines))
+	}
 }
