@@ -13,8 +13,8 @@ import (
 // evict makes room under a limit that refused a worker for tenant t's
 // pool: it destroys the least recently used idle worker the limit counts
 // (for the tenant's limit one of the tenant's, for the pool's one of the
-// pool's, for the provider's one of any tenant; standby workers are left
-// alone) that the waiting step cannot lease: not of its tenant, pool,
+// pool's, for the provider's one of any tenant; standby workers, and new
+// workers their creating step has not claimed yet, are left alone) that the waiting step cannot lease: not of its tenant, pool,
 // image and build. It returns what it did, for the wait
 // reason, or "" when nothing could be evicted (every counted worker is
 // busy, or the limit is on creations in flight). The destroy's wake-up
@@ -40,7 +40,10 @@ func (f *Fleet) evict(ctx context.Context, t *store.Tenant, pool *store.Pool, ta
 		// One the step could lease (released since it looked) is kept:
 		// the step leases it on its next try.
 		usable := w.TenantID == t.ID && w.PoolID == pool.ID && w.Image == target.Image && w.Build == target.Build
-		return usable || isStandby(w) || w.Provider != f.provider.Name()
+		// Registered but never used: the step that made it is about to
+		// claim it.
+		unclaimed := w.LastUsedAt == nil
+		return usable || unclaimed || isStandby(w) || w.Provider != f.provider.Name()
 	})
 	if len(idle) == 0 {
 		return ""

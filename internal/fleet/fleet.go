@@ -209,6 +209,12 @@ func (f *Fleet) Acquire(ctx context.Context, p *AcquireParams) (*store.Worker, e
 		case err == nil && w.State == api.WorkerBusy:
 			return w, nil
 		case err == nil:
+			// The line is about the limits; waiting for registration is
+			// this step's own business.
+			if spot != nil {
+				f.line.leave(queue, spot)
+				spot = nil
+			}
 			if w, err = f.claimWhenRegistered(ctx, w); err != nil || w != nil {
 				return w, err
 			}
@@ -481,6 +487,10 @@ func (f *Fleet) Release(ctx context.Context, w *store.Worker) error {
 		return fmt.Errorf("release worker %s: %w", w.ID, err)
 	}
 	f.hub.Notify("released/" + w.TenantID)
+	if f.cfg.MaxWorkers > 0 {
+		// An idle worker another tenant's step may evict under the limit.
+		f.hub.Notify(capacityKey)
+	}
 	return nil
 }
 

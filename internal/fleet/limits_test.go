@@ -263,3 +263,73 @@ func TestPoolLimit(t *testing.T) {
 		t.Fatalf("a step of another pool got %+v", w)
 	}
 }
+
+// A new worker is idle from its registration until the step that made it
+// claims it; a step waiting at the provider limit must not evict it then.
+// (The registration is written to the store directly, as when the agent
+// registers through another replica: no local wake-up lets the creator
+// claim first.)
+func TestAWorkerJustRegisteredIsNotEvicted(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(c *fleet.Config) { c.MaxWorkers = 1 })
+	acme, globex := h.tenant("acme"), h.tenant("globex")
+	got := h.acquireAsync(params(acme, "1"))
+	id := <-h.prov.Created
+	h.clock.BlockUntilContext(t.Context(), 1) // acme waits for the registration
+	if _, err := h.store.WorkerUpdate(t.Context(), &store.WorkerUpdateParams{
+		ID: id, FromStates: []string{api.WorkerProvisioning}, State: api.WorkerIdle,
+	}); err != nil {
+		t.Fatalf("register: %v", err)
+	}
+	h.limitedFor(params(globex, "1"), 200*time.Millisecond)
+	if w := h.worker(id); w.State == api.WorkerDestroyed {
+		t.Fatalf("the worker acme's step made was destroyed (%s) before it could claim it", w.DestroyReason)
+	}
+	h.clock.Advance(time.Minute) // acme's recheck
+	if w := <-got; w == nil || w.ID != id {
+		t.Fatalf("acme got %+v, want its new worker %s", w, id)
+	}
+}
+
+// The first of a line leaves it once its new worker is being made: a step
+// behind it takes a worker released meanwhile instead of waiting for that
+// registration.
+func TestTheLineDoesNotWaitForARegistration(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	acme := h.tenant("acme")
+	acme.MaxWorkers = 2
+	if err := h.store.TenantUpdate(t.Context(), acme); err != nil {
+		t.Fatalf("limit tenant: %v", err)
+	}
+	w1, w2 := h.acquire(params(acme, "1")), h.acquire(params(acme, "1"))
+	var got []<-chan *store.Worker
+	for range 2 {
+		waits := make(chan string, 10)
+		p := params(acme, "1")
+		p.OnWait = func(reason string) { waits <- reason }
+		got = append(got, h.acquireAsync(p))
+		<-waits
+	}
+	if err := h.fleet.Discard(t.Context(), w1, api.DestroyIdleTimeout); err != nil {
+		t.Fatalf("discard: %v", err)
+	}
+	created := <-h.prov.Created // the first makes a worker; its agent is slow
+	if err := h.fleet.Release(t.Context(), w2); err != nil {
+		t.Fatalf("release: %v", err)
+	}
+	select {
+	case w := <-got[1]:
+		if w == nil || w.ID != w2.ID {
+			t.Fatalf("the second step got %+v, want the released worker %s", w, w2.ID)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the second step waits for the first one's registration")
+	}
+	if _, _, err := h.fleet.Register(t.Context(), h.prov.Token(created)); err != nil {
+		t.Fatalf("register: %v", err)
+	}
+	if w := <-got[0]; w == nil || w.ID != created {
+		t.Fatalf("the first step got %+v, want its new worker %s", w, created)
+	}
+}

@@ -261,3 +261,34 @@ func tenantWithTwoPools(t *testing.T, s *testServer) (*client.Client, string) {
 	}
 	return c, tn.APIKey
 }
+
+// Service messages that quote a secret, in a malformed message or copied
+// into a variable not marked sensitive, do not leak it: the log line that
+// replaces a malformed one is masked, and a copy is kept sensitive.
+func TestServiceMessagesDoNotLeakSecrets(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, nil)
+	c, key := tenantWithTwoPools(t, s)
+	created, err := c.CreateTask(t.Context(), api.CreateTaskRequest{
+		Name:      "leak",
+		Variables: []api.Variable{{Name: "PASSWORD", Value: inputSecret, Sensitive: true}},
+		Steps: []api.StepRequest{{Name: "s", Syntax: api.SyntaxBash, Script: `echo "##dynpool[$PASSWORD]"
+echo "##dynpool[setVariable $PASSWORD='x']"
+echo "##dynpool[setVariable name='COPY' value='$PASSWORD']"
+echo "##dynpool[setVariable name='C2' value='x' sensitive='$PASSWORD']"`}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	task, lines := followTask(t, c, created.ID)
+	if !logHas(lines, api.LevelWarning, "Ignored a service message") || !logHas(lines, "", "Output variable COPY set (sensitive)") {
+		t.Errorf("log lacks the ignored messages or the sensitive copy:\n%s", dump(lines))
+	}
+	for _, l := range lines {
+		if strings.Contains(l.Message, inputSecret) {
+			t.Errorf("log line shows the secret: %q", l.Message)
+		}
+	}
+	assertNoSecretsInAPI(t, s, key, task.ID)
+	assertNoSecretsInFiles(t, s.dir)
+}

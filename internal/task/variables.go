@@ -195,6 +195,10 @@ func (r *Runner) outputLines(ctx context.Context, t *store.Task, s *store.Step, 
 		}
 		msg := l.Message
 		if sv, err := variable.Parse(msg); err != variable.ErrNotMessage {
+			if sv != nil && !sv.Sensitive && m.Mask(sv.Value) != sv.Value {
+				// A known secret copied into an output variable stays one.
+				sv.Sensitive = true
+			}
 			msg, level, err = r.setOutput(ctx, t, s, sv, err)
 			if err != nil {
 				return nil, err
@@ -202,9 +206,9 @@ func (r *Runner) outputLines(ctx context.Context, t *store.Task, s *store.Step, 
 			if sv != nil && sv.Sensitive {
 				m.Add(sv.Value)
 			}
-		} else {
-			msg = m.Mask(msg)
 		}
+		// The replacement line too: a parse error may quote the message.
+		msg = m.Mask(msg)
 		out = append(out, store.LogLine{Time: l.Time.UTC(), Level: level, Step: s.Name, Message: printable(msg)})
 	}
 	return out, nil
