@@ -166,29 +166,6 @@ func TestWaitingStepsOfAPoolAreServedInOrder(t *testing.T) {
 	}
 }
 
-// A tenant's burst waits at its own limit and takes nothing from another
-// tenant.
-func TestABurstOfOneTenantDoesNotHoldAnother(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t)
-	acme, globex := h.tenant("acme"), h.tenant("globex")
-	acme.MaxWorkers = 1
-	if err := h.store.TenantUpdate(t.Context(), acme); err != nil {
-		t.Fatalf("limit tenant: %v", err)
-	}
-	h.acquire(params(acme, "1"))
-	for range 5 {
-		waits := make(chan string, 10)
-		p := params(acme, "1")
-		p.OnWait = func(reason string) { waits <- reason }
-		h.acquireAsync(p)
-		<-waits
-	}
-	if w := h.acquire(params(globex, "1")); w.TenantID != globex.ID {
-		t.Fatalf("globex got %+v", w)
-	}
-}
-
 // An idle worker a waiting step cannot use (another tenant's under the
 // provider limit, another pool's under the tenant limit) is destroyed to
 // make room, the least recently used first.
