@@ -34,6 +34,8 @@ const (
 	CodeNotFound        = "not_found"         // 404
 	CodeConflict        = "conflict"          // 409
 	CodeTooLarge        = "request_too_large" // 413
+	CodeRequestTimeout  = "request_timeout"   // 408: the body came too slowly
+	CodeRateLimited     = "rate_limited"      // 429, with Retry-After
 	CodeInternal        = "internal"          // 500
 	CodeUnavailable     = "unavailable"       // 503
 )

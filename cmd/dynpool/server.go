@@ -106,6 +106,7 @@ stops the server gracefully: workers and leases stay for the next start.`,
 	f.IntVar(&cfg.MaxCreating, "max-creating", 0, "most workers being created at once (0: no limit)")
 	f.Float64Var(&cfg.CreateRate, "create-rate", 0, "most worker creations per second this server starts (0: no limit)")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	limitFlags(cmd, &cfg.Limits)
 	return cmd
 }
 

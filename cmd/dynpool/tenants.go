@@ -38,6 +38,7 @@ func newTenantsCmd(a *app) *cobra.Command {
 			},
 		},
 		newTenantsEditCmd(a),
+		newTenantKeysCmd(a),
 	)
 	return cmd
 }

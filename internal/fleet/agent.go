@@ -18,7 +18,9 @@ var ErrUnknownAgent = errors.New("unknown agent")
 
 // Register turns a worker's one-time registration token into its
 // credential: the worker becomes idle (its creator then leases it) and the
-// token can never be used again. The credential is returned once; only its
+// token can never be used again. A token is refused (ErrUnknownAgent) once
+// used, once its worker is gone, and once the registration timeout
+// (Config.RegistrationTimeout, 2 minutes by default) has passed. The credential is returned once; only its
 // hash is kept.
 func (f *Fleet) Register(ctx context.Context, token string) (*store.Worker, string, error) {
 	w, err := f.store.WorkerGetByRegistrationHash(ctx, id.Hash(token))
@@ -28,9 +30,17 @@ func (f *Fleet) Register(ctx context.Context, token string) (*store.Worker, stri
 	if err != nil {
 		return nil, "", fmt.Errorf("find worker by registration token: %w", err)
 	}
+	now := f.cfg.Clock.Now()
+	// A provisioning worker is due (DestroyAt) when its registration
+	// timeout ends: from then on its token is refused, even before the
+	// reaper has destroyed the worker.
+	if w.DestroyAt != nil && !now.Before(*w.DestroyAt) {
+		f.cfg.Logger.WarnContext(ctx, "registration token expired", "worker_id", w.ID, "tenant_id", w.TenantID,
+			"registration_timeout", f.cfg.RegistrationTimeout.String())
+		return nil, "", ErrUnknownAgent
+	}
 	credential := id.Secret("dpw")
 	hash, none := id.Hash(credential), ""
-	now := f.cfg.Clock.Now()
 	destroyAt, err := f.firstDestroyAt(ctx, w, now)
 	if err != nil {
 		return nil, "", fmt.Errorf("register worker %s: %w", w.ID, err)

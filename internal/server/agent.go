@@ -64,6 +64,10 @@ func (s *Server) jobLog(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	if wait, err := s.checkLogUpload(workerOf(r).ID, req.Lines); err != nil {
+		s.writeRetry(w, r, wait, err)
+		return
+	}
 	canceled, err := s.runner.AppendOutput(r.Context(), workerOf(r), r.PathValue("id"), req.Lines)
 	if err != nil {
 		s.writeError(w, r, err)

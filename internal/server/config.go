@@ -77,6 +77,9 @@ type Config struct {
 	// StandbyPath is the file Standby was read from, read again by
 	// ReloadStandby.
 	StandbyPath string
+	// Limits bounds request bodies, log uploads, slow clients and failed
+	// authentications (limits.go, docs/security.md).
+	Limits Limits
 
 	IdleTimeout         time.Duration
 	MaxLifetime         time.Duration
@@ -120,6 +123,7 @@ func (c *Config) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	c.Limits.setDefaults()
 }
 
 func (c *Config) validate() error {
@@ -129,6 +133,9 @@ func (c *Config) validate() error {
 	}
 	if c.Provider != "process" && c.Provider != "docker" && c.Provider != sim.Name {
 		errs = append(errs, errors.New("unknown provider "+c.Provider+" (available: process, docker, sim)"))
+	}
+	if err := c.Limits.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

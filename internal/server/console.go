@@ -8,7 +8,6 @@ import (
 	"net/http"
 
 	"github.com/dynpool/dynpool/api"
-	"github.com/dynpool/dynpool/internal/id"
 	"github.com/dynpool/dynpool/internal/store"
 	"github.com/dynpool/dynpool/internal/web"
 )
@@ -44,7 +43,7 @@ func (b consoleBackend) SignIn(ctx context.Context, token string) (web.Principal
 	if err != nil {
 		return web.Principal{}, err
 	}
-	return b.principal(t), nil
+	return b.principal(ctx, t)
 }
 
 // TenantPrincipal re-reads a signed-in tenant; 404 once it is gone.
@@ -53,11 +52,18 @@ func (b consoleBackend) TenantPrincipal(ctx context.Context, tenantID string) (w
 	if err != nil {
 		return web.Principal{}, notFoundOr(err, "tenant", tenantID)
 	}
-	return b.principal(t), nil
+	return b.principal(ctx, t)
 }
 
-func (b consoleBackend) principal(t *store.Tenant) web.Principal {
-	return web.Principal{Tenant: b.s.tenantAPI(t), KeyFingerprint: id.Hash("console:" + t.APIKeyHash)[:16]}
+// principal is tenant t signed in. Its key fingerprint covers all of t's
+// API keys (keyFingerprint): revoking one signs the tenant's console
+// sessions out.
+func (b consoleBackend) principal(ctx context.Context, t *store.Tenant) (web.Principal, error) {
+	fp, err := b.s.keyFingerprint(ctx, t.ID)
+	if err != nil {
+		return web.Principal{}, err
+	}
+	return web.Principal{Tenant: b.s.tenantAPI(t), KeyFingerprint: fp}, nil
 }
 
 func (b consoleBackend) Pools(ctx context.Context, tenantID string) ([]api.Pool, error) {

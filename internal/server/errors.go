@@ -114,6 +114,10 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 		if errors.As(err, &tooLarge) {
 			return err
 		}
+		var pe *publicError // a limit the body hit (see deadlineBody)
+		if errors.As(err, &pe) {
+			return err
+		}
 		return fmt.Errorf("%w: %v", errMalformed, err)
 	}
 	if dec.More() {

@@ -62,6 +62,9 @@ type Server struct {
 	dataLock *os.File
 	// standby holds the standby counts in force; nil without --standby.
 	standby *standbyTargets
+	// logRate and authBackoff hold the state of cfg.Limits (limits.go).
+	logRate     *logRate
+	authBackoff *authBackoff
 }
 
 // New opens the data directory and the store, and listens on cfg.Listen;
@@ -130,6 +133,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, store: st, pg: pg, hub: &notify.Hub{}, channel: notifyChannel(installation), listener: ln, url: "http://" + ln.Addr().String(), adminToken: adminToken}
 	s.secrets = secrets
+	s.logRate, s.authBackoff = newLogRate(cfg.Limits, cfg.Clock), newAuthBackoff(cfg.Limits, cfg.Clock)
 	if pg != nil {
 		s.hub.SetPublisher(s.publish)
 	}
@@ -290,10 +294,15 @@ func (s *Server) Run(ctx context.Context) error {
 	protocols.SetHTTP1(true)
 	protocols.SetUnencryptedHTTP2(true)
 	srv := &http.Server{
-		Handler:           s.routes(),
+		Handler:           s.guard(s.routes()),
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return withRunContext(ctx) },
 		Protocols:         &protocols,
+
+		// No ReadTimeout or WriteTimeout: they would cut long-polls, log
+		// follows and execution containers; guard bounds the body instead.
+		// A negative idle timeout (switched off) is 0 here: none.
+		IdleTimeout: max(0, s.cfg.Limits.IdleTimeout),
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(s.listener) }()

@@ -29,7 +29,7 @@ func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key := id.Secret("dpk")
-	t := &store.Tenant{ID: id.New("t"), Name: name, APIKeyHash: id.Hash(key), CreatedAt: s.cfg.Clock.Now()}
+	t := &store.Tenant{ID: id.New("t"), Name: name, APIKeyHash: id.Hash(key), APIKeyPrefix: keyPrefix(key), CreatedAt: s.cfg.Clock.Now()}
 	if err := s.store.TenantCreate(r.Context(), t); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			err = conflict(err, "a tenant named %q already exists", name)

@@ -43,6 +43,15 @@ type Store interface {
 	TenantList(ctx context.Context) ([]*Tenant, error)
 	// TenantUpdate writes the overrides of t (by t.ID).
 	TenantUpdate(ctx context.Context, t *Tenant) error
+	// APIKeyCreate adds key k to its tenant; ErrNotFound for an unknown
+	// tenant, ErrConflict when its id or hash is taken.
+	APIKeyCreate(ctx context.Context, k *APIKey) error
+	// APIKeyList returns tenantID's keys, oldest first (none for an
+	// unknown tenant).
+	APIKeyList(ctx context.Context, tenantID string) ([]*APIKey, error)
+	// APIKeyDelete removes key id of tenantID; ErrNotFound when tenantID
+	// has no such key.
+	APIKeyDelete(ctx context.Context, tenantID, id string) error
 
 	// PoolCreate inserts p; ErrConflict if the tenant has a pool of that
 	// name. If p.IsDefault, the tenant's other pools lose the flag in the
@@ -170,15 +179,30 @@ var LiveWorkerStates = []string{"provisioning", "idle", "busy", "draining", "des
 
 // Tenant is a customer instance. Zero overrides mean "use the server default".
 type Tenant struct {
-	ID         string
-	Name       string
-	APIKeyHash string
+	ID   string
+	Name string
+	// APIKeyHash is the hash of the key the tenant was created with.
+	// TenantCreate also stores it as the tenant's first APIKey, with id
+	// "k-"+ID and prefix APIKeyPrefix; from then on the keys authenticate
+	// (TenantGetByKeyHash), and the admin may revoke this one.
+	APIKeyHash   string
+	APIKeyPrefix string
 	// IdleTimeout and MaxLifetime override the server defaults when > 0.
 	IdleTimeout time.Duration
 	MaxLifetime time.Duration
 	// MaxWorkers limits live workers when > 0.
 	MaxWorkers int
 	CreatedAt  time.Time
+}
+
+// APIKey is one API key of a tenant: its SHA-256 (KeyHash, hex) and its
+// first characters (Prefix, e.g. "dpk_7hq2mzx4"), never the key itself.
+type APIKey struct {
+	ID        string
+	TenantID  string
+	Prefix    string
+	KeyHash   string
+	CreatedAt time.Time
 }
 
 // Pool is a worker pool of a tenant. Image is an image id or alias id.

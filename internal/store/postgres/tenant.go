@@ -28,9 +28,19 @@ func scanTenant(row pgx.Row) (*store.Tenant, error) {
 
 // TenantCreate inserts t; ErrConflict when its id, name or API key hash is
 // taken.
+//
+// With an API key hash it also stores the tenant's first API key.
 func (s *Store) TenantCreate(ctx context.Context, t *store.Tenant) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO tenants (`+tenantColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		t.ID, t.Name, t.APIKeyHash, int64(t.IdleTimeout), int64(t.MaxLifetime), t.MaxWorkers, t.CreatedAt)
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO tenants (`+tenantColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			t.ID, t.Name, t.APIKeyHash, int64(t.IdleTimeout), int64(t.MaxLifetime), t.MaxWorkers, t.CreatedAt); err != nil {
+			return err
+		}
+		if t.APIKeyHash == "" {
+			return nil
+		}
+		return insertAPIKey(ctx, tx, &store.APIKey{ID: "k-" + t.ID, TenantID: t.ID, Prefix: t.APIKeyPrefix, KeyHash: t.APIKeyHash, CreatedAt: t.CreatedAt})
+	})
 	if err != nil {
 		return fmt.Errorf("create tenant %s: %w", t.ID, mapErr(err))
 	}
@@ -50,7 +60,7 @@ func (s *Store) TenantGet(ctx context.Context, id string) (*store.Tenant, error)
 // ErrNotFound when there is none or hash is empty.
 func (s *Store) TenantGetByKeyHash(ctx context.Context, hash string) (*store.Tenant, error) {
 	t, err := scanTenant(s.pool.QueryRow(ctx,
-		`SELECT `+tenantColumns+` FROM tenants WHERE api_key_hash = $1 AND api_key_hash <> ''`, hash))
+		`SELECT `+tenantColumns+` FROM tenants WHERE id = (SELECT tenant_id FROM tenant_api_keys WHERE key_hash = $1 AND key_hash <> '')`, hash))
 	if err != nil {
 		return nil, fmt.Errorf("get tenant by key: %w", mapErr(err))
 	}

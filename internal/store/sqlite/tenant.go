@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -24,10 +25,19 @@ func scanTenant(sc scanner) (*store.Tenant, error) {
 	return &t, nil
 }
 
-// TenantCreate inserts t; ErrConflict when its id or API key hash is taken.
+// TenantCreate inserts t and, when it has one, its first API key;
+// ErrConflict when its id or API key hash is taken.
 func (s *Store) TenantCreate(ctx context.Context, t *store.Tenant) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO tenants (`+tenantColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		t.ID, t.Name, t.APIKeyHash, int64(t.IdleTimeout), int64(t.MaxLifetime), t.MaxWorkers, encTime(t.CreatedAt))
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO tenants (`+tenantColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			t.ID, t.Name, t.APIKeyHash, int64(t.IdleTimeout), int64(t.MaxLifetime), t.MaxWorkers, encTime(t.CreatedAt)); err != nil {
+			return err
+		}
+		if t.APIKeyHash == "" {
+			return nil
+		}
+		return insertAPIKey(ctx, tx, &store.APIKey{ID: "k-" + t.ID, TenantID: t.ID, Prefix: t.APIKeyPrefix, KeyHash: t.APIKeyHash, CreatedAt: t.CreatedAt})
+	})
 	if err != nil {
 		return fmt.Errorf("create tenant %s: %w", t.ID, mapErr(err))
 	}
@@ -47,7 +57,7 @@ func (s *Store) TenantGet(ctx context.Context, id string) (*store.Tenant, error)
 // ErrNotFound when there is none or hash is empty.
 func (s *Store) TenantGetByKeyHash(ctx context.Context, hash string) (*store.Tenant, error) {
 	t, err := scanTenant(s.db.QueryRowContext(ctx,
-		`SELECT `+tenantColumns+` FROM tenants WHERE api_key_hash = ? AND api_key_hash <> ''`, hash))
+		`SELECT `+tenantColumns+` FROM tenants WHERE id = (SELECT tenant_id FROM tenant_api_keys WHERE key_hash = ? AND key_hash <> '')`, hash))
 	if err != nil {
 		return nil, fmt.Errorf("get tenant by key: %w", mapErr(err))
 	}

@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		return s
 	}
 	t.Run("Tenant", func(t *testing.T) { testTenant(t, opener) })
+	t.Run("APIKey", func(t *testing.T) { testAPIKey(t, opener) })
 	t.Run("Pool", func(t *testing.T) { testPool(t, opener) })
 	t.Run("Task", func(t *testing.T) { testTask(t, opener) })
 	t.Run("TaskList", func(t *testing.T) { testTaskList(t, opener) })
