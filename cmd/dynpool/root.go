@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/dynpool/dynpool/client"
+	"github.com/dynpool/dynpool/internal/tlspin"
 )
 
 // defaultServer is the server the client commands call when neither
@@ -34,16 +35,20 @@ func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code)
 // app is what the client commands share: the resolved global flags and how
 // to reach the terminal.
 type app struct {
-	getenv func(string) string
-	server string
-	token  string
-	output string
+	getenv      func(string) string
+	server      string
+	token       string
+	fingerprint string
+	output      string
 	// isTerminal reports whether w is an interactive terminal.
 	isTerminal func(w io.Writer) bool
 }
 
-// client returns an API client for the resolved --server and --token.
-func (a *app) client() *client.Client { return client.New(a.server, a.token) }
+// client returns an API client for the resolved --server and --token,
+// trusting only the certificate of --server-fingerprint when given.
+func (a *app) client() *client.Client {
+	return client.New(a.server, a.token, client.WithHTTPClient(tlspin.Client(a.fingerprint)))
+}
 
 // execute runs the dynpool command line args with ctx, writing to stdout
 // and stderr and reading the environment through getenv, and returns the
@@ -86,6 +91,7 @@ func newRootCmd(getenv func(string) string) *cobra.Command {
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.server, "server", "", "server URL (default $DYNPOOL_SERVER, else "+defaultServer+")")
 	pf.StringVar(&a.token, "token", "", "API key or admin token (default $DYNPOOL_TOKEN)")
+	pf.StringVar(&a.fingerprint, "server-fingerprint", "", "trust only the server certificate of this fingerprint, sha256:… as dynpool server prints it (default $"+tlspin.EnvFingerprint+")")
 	pf.StringVarP(&a.output, "output", "o", outputTable, "output format: table or json")
 	root.AddCommand(
 		newServerCmd(), newAgentCmd(), newDemoCmd(), newBenchCmd(a),
@@ -127,6 +133,9 @@ func (a *app) resolve(cmd *cobra.Command) error {
 	}
 	if !cmd.Flags().Changed("token") {
 		a.token = a.getenv("DYNPOOL_TOKEN")
+	}
+	if !cmd.Flags().Changed("server-fingerprint") {
+		a.fingerprint = a.getenv(tlspin.EnvFingerprint)
 	}
 	if u, err := url.Parse(a.server); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("server %q (from --server or DYNPOOL_SERVER) is not a URL such as %s", a.server, defaultServer)

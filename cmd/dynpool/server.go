@@ -19,6 +19,7 @@ import (
 	"github.com/dynpool/dynpool/internal/server"
 	"github.com/dynpool/dynpool/internal/standby"
 	"github.com/dynpool/dynpool/internal/task"
+	"github.com/dynpool/dynpool/internal/tlspin"
 )
 
 func newServerCmd() *cobra.Command {
@@ -71,12 +72,18 @@ stops the server gracefully: workers and leases stay for the next start.`,
 			} else {
 				fmt.Fprintf(cmd.ErrOrStderr(), "dynpool server at %s; admin token from DYNPOOL_ADMIN_TOKEN\n", srv.URL())
 			}
+			if fp := srv.Fingerprint(); fp != "" {
+				fmt.Fprintf(cmd.ErrOrStderr(), "TLS certificate %s: give clients %s=%s (or --server-fingerprint)\n", fp, tlspin.EnvFingerprint, fp)
+			}
 			go reloadOnHangup(cmd.Context(), srv)
 			return srv.Run(cmd.Context())
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&cfg.Listen, "listen", server.DefaultListen, "TCP address to serve the API on")
+	f.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate to serve HTTPS with (with --tls-key); without it a server not on loopback generates one into <data>/tls")
+	f.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
+	f.BoolVar(&cfg.InsecureHTTP, "insecure-http", false, "serve plain HTTP on a non-loopback address (behind a TLS proxy, say)")
 	f.StringVar(&cfg.DataDir, "data", "dynpool-data", "data directory (SQLite database, admin token, worker directories)")
 	f.StringVar(&cfg.DatabaseURL, "database-url", "", "postgres:// URL of the database to keep state in instead of SQLite; several servers (replicas) may share it")
 	f.StringVar(&cfg.AdvertiseURL, "advertise-url", "", "URL agents reach the servers at, e.g. a load balancer in front of replicas (default: this server's own)")

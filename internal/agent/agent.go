@@ -77,7 +77,7 @@ func Run(ctx context.Context, cfg Config) error {
 		logger:     logger,
 		workerID:   reg.WorkerID,
 		runner:     runner,
-		containers: &containerRunner{workerID: reg.WorkerID, client: c},
+		containers: &containerRunner{workerID: reg.WorkerID, client: c, fingerprint: cfg.ServerFingerprint},
 		running:    make(map[string]context.CancelCauseFunc),
 	}
 

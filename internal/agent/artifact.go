@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/dynpool/dynpool/api"
+	"github.com/dynpool/dynpool/internal/tlspin"
 )
 
 // Environment of a step's script that the artifact helpers read: the
@@ -38,7 +39,8 @@ type jobClient struct {
 // newJobClient reads the script's environment through getenv; the error
 // names the first missing variable.
 func newJobClient(getenv func(string) string) (*jobClient, error) {
-	c := &jobClient{base: strings.TrimRight(getenv(EnvServer), "/"), jobID: getenv(EnvJobID), token: getenv(EnvJobToken), http: http.DefaultClient}
+	c := &jobClient{base: strings.TrimRight(getenv(EnvServer), "/"), jobID: getenv(EnvJobID), token: getenv(EnvJobToken),
+		http: tlspin.Client(getenv(tlspin.EnvFingerprint))}
 	for _, v := range []struct{ name, value string }{{EnvServer, c.base}, {EnvJobID, c.jobID}, {EnvJobToken, c.token}} {
 		if v.value == "" {
 			return nil, fmt.Errorf("%s is not set: run this inside a step's script", v.name)

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"os"
 	"time"
+
+	"github.com/dynpool/dynpool/internal/tlspin"
 )
 
 // Defaults for the zero fields of [Config].
@@ -50,25 +52,32 @@ type Config struct {
 	// Logger receives the agent's own log; default slog.Default().
 	Logger *slog.Logger
 	// HTTPClient makes the calls; default a client without a global
-	// timeout (each call sets its own deadline).
+	// timeout (each call sets its own deadline) that, when
+	// ServerFingerprint is set, trusts only that server certificate.
 	HTTPClient *http.Client
+	// ServerFingerprint pins the server's TLS certificate
+	// (DYNPOOL_SERVER_FINGERPRINT, see internal/tlspin): the agent refuses
+	// a server with any other. Empty: the usual certificate checks.
+	ServerFingerprint string
 	// Runner runs the jobs' scripts; default a [ProcessRunner] with the
 	// registered worker's id. The sim provider sets its own, so simulated
 	// workers run the real agent loop without starting processes.
 	Runner Runner
 }
 
-// ConfigFromEnv builds a Config from DYNPOOL_SERVER, DYNPOOL_AGENT_TOKEN and
-// DYNPOOL_AGENT_WORKDIR. The error names the first missing variable.
+// ConfigFromEnv builds a Config from DYNPOOL_SERVER, DYNPOOL_AGENT_TOKEN,
+// DYNPOOL_AGENT_WORKDIR and (optional) DYNPOOL_SERVER_FINGERPRINT. The
+// error names the first missing variable.
 func ConfigFromEnv() (Config, error) {
 	return configFromEnv(os.Getenv)
 }
 
 func configFromEnv(getenv func(string) string) (Config, error) {
 	cfg := Config{
-		ServerURL: getenv(EnvServer),
-		Token:     getenv(EnvToken),
-		WorkDir:   getenv(EnvWorkDir),
+		ServerURL:         getenv(EnvServer),
+		Token:             getenv(EnvToken),
+		WorkDir:           getenv(EnvWorkDir),
+		ServerFingerprint: getenv(tlspin.EnvFingerprint),
 	}
 	for _, v := range []struct{ name, value string }{
 		{EnvServer, cfg.ServerURL},
@@ -94,7 +103,7 @@ func (cfg Config) withDefaults() Config {
 		cfg.Logger = slog.Default()
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{}
+		cfg.HTTPClient = tlspin.Client(cfg.ServerFingerprint)
 	}
 	return cfg
 }

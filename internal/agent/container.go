@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/dynpool/dynpool/api"
+	"github.com/dynpool/dynpool/internal/tlspin"
 )
 
 // containerRunner runs a job's script in its execution container. The
@@ -19,6 +20,8 @@ import (
 type containerRunner struct {
 	workerID string
 	client   *client
+	// fingerprint is the server certificate's, for scripts that call it.
+	fingerprint string
 }
 
 var _ Runner = (*containerRunner)(nil)
@@ -40,7 +43,8 @@ func (r *containerRunner) Run(ctx context.Context, job *api.Job, dir string, _ f
 	if err != nil {
 		return -1, err
 	}
-	env := map[string]string{EnvWorkerID: r.workerID, EnvTaskID: job.TaskID, EnvStepName: job.Step, EnvServer: r.client.base}
+	env := map[string]string{EnvWorkerID: r.workerID, EnvTaskID: job.TaskID, EnvStepName: job.Step, EnvServer: r.client.base,
+		tlspin.EnvFingerprint: r.fingerprint}
 	for k, v := range job.Env {
 		env[k] = v
 	}

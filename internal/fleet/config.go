@@ -35,6 +35,9 @@ type Config struct {
 	Installation string
 	// ServerURL is the URL agents reach the server at.
 	ServerURL string
+	// ServerFingerprint is the server's TLS certificate fingerprint the
+	// agents pin (internal/tlspin); "" for plain HTTP.
+	ServerFingerprint string
 	// IdleTimeout and MaxLifetime apply to tenants without an override.
 	IdleTimeout time.Duration
 	MaxLifetime time.Duration

@@ -64,6 +64,9 @@ type CreateParams struct {
 	Artifact string
 	// ServerURL is the base URL the agent reaches the server at.
 	ServerURL string
+	// ServerFingerprint is the fingerprint of the server's TLS certificate
+	// the agent must pin (DYNPOOL_SERVER_FINGERPRINT); "" for plain HTTP.
+	ServerFingerprint string
 	// RegistrationToken is the one-time token the agent registers with.
 	RegistrationToken string
 	// Labels are put on the resource; they include the Label* keys.

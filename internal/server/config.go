@@ -31,6 +31,13 @@ type Config struct {
 	// Listener, when set, is served instead of listening on Listen (an
 	// inherited socket); Run closes it when it ends.
 	Listener net.Listener
+	// TLSCert and TLSKey are PEM files of the certificate to serve HTTPS
+	// with. Without them the server serves HTTPS with a certificate it
+	// generates once into <DataDir>/tls, unless it listens on a loopback
+	// address or InsecureHTTP is set (plain HTTP). Agents pin the
+	// certificate's fingerprint either way (internal/tlspin).
+	TLSCert, TLSKey string
+	InsecureHTTP    bool
 	// DataDir holds the SQLite database, the installation id, the
 	// generated admin token and the process provider's worker directories.
 	DataDir string

@@ -18,6 +18,7 @@ import (
 	"github.com/dynpool/dynpool/client"
 	"github.com/dynpool/dynpool/internal/agent"
 	"github.com/dynpool/dynpool/internal/server"
+	"github.com/dynpool/dynpool/internal/tlspin"
 )
 
 // TestMain lets the test binary be a worker's agent: the process provider
@@ -76,7 +77,7 @@ func startServer(t *testing.T, mutate func(*server.Config)) *testServer {
 		}
 		killWorkers(t, dir)
 	})
-	return &testServer{Server: srv, admin: client.New(srv.URL(), srv.AdminToken()), dir: dir}
+	return &testServer{Server: srv, admin: clientOf(srv, srv.AdminToken()), dir: dir}
 }
 
 // testWriter sends the server log to the test log.
@@ -95,7 +96,7 @@ func (s *testServer) tenant(t *testing.T, name string) *client.Client {
 	if err != nil {
 		t.Fatalf("create tenant: %v", err)
 	}
-	c := client.New(s.URL(), tn.APIKey)
+	c := clientFor(s, tn.APIKey)
 	if _, err := c.CreatePool(t.Context(), api.CreatePoolRequest{Name: "Linux", Image: "ubuntu-default"}); err != nil {
 		t.Fatalf("create pool: %v", err)
 	}
@@ -196,4 +197,10 @@ func processesOfInstallation(installation string) []int {
 	return pids
 }
 
-func clientFor(s *testServer, key string) *client.Client { return client.New(s.URL(), key) }
+func clientFor(s *testServer, key string) *client.Client { return clientOf(s.Server, key) }
+
+// clientOf returns a client of srv acting with key that trusts srv's
+// certificate when it serves HTTPS.
+func clientOf(srv *server.Server, key string) *client.Client {
+	return client.New(srv.URL(), key, client.WithHTTPClient(tlspin.Client(srv.Fingerprint())))
+}

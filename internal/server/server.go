@@ -7,6 +7,7 @@ package server
 import (
 	"context"
 	"crypto/subtle"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -65,6 +66,10 @@ type Server struct {
 	// logRate and authBackoff hold the state of cfg.Limits (limits.go).
 	logRate     *logRate
 	authBackoff *authBackoff
+	// tls is the HTTPS configuration (nil: plain HTTP) and fingerprint its
+	// certificate's, which agents pin.
+	tls         *tls.Config
+	fingerprint string
 }
 
 // New opens the data directory and the store, and listens on cfg.Listen;
@@ -131,7 +136,18 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 		}
 	}
-	s := &Server{cfg: cfg, store: st, pg: pg, hub: &notify.Hub{}, channel: notifyChannel(installation), listener: ln, url: "http://" + ln.Addr().String(), adminToken: adminToken}
+	tlsConfig, fingerprint, err := serverTLS(&cfg, ln.Addr(), cfg.Clock.Now())
+	if err != nil {
+		ln.Close()
+		st.Close()
+		return nil, err
+	}
+	scheme := "http"
+	if tlsConfig != nil {
+		scheme = "https"
+	}
+	s := &Server{cfg: cfg, store: st, pg: pg, hub: &notify.Hub{}, channel: notifyChannel(installation), listener: ln,
+		url: scheme + "://" + ln.Addr().String(), adminToken: adminToken, tls: tlsConfig, fingerprint: fingerprint}
 	s.secrets = secrets
 	s.logRate, s.authBackoff = newLogRate(cfg.Limits, cfg.Clock), newAuthBackoff(cfg.Limits, cfg.Clock)
 	if pg != nil {
@@ -225,6 +241,7 @@ func (s *Server) wire(ctx context.Context, installation string) error {
 		agentURL = s.url
 	}
 	fc := s.cfg.fleetConfig(installation, agentURL, s.hub, onLost, s.retire, s.metrics.fleet)
+	fc.ServerFingerprint = s.fingerprint
 	if s.cfg.Standby != nil {
 		if err := checkStandby(s.cfg.Standby, s.catalog.Load()); err != nil {
 			return fmt.Errorf("standby: %w", err)
@@ -261,11 +278,30 @@ func stoppedOr(ctx context.Context, err error) error {
 	return err
 }
 
-// URL is the base URL the server answers at, e.g. "http://127.0.0.1:8080".
+// URL is the base URL the server answers at, e.g. "http://127.0.0.1:8080"
+// or "https://0.0.0.0:8443".
 func (s *Server) URL() string { return s.url }
+
+// Fingerprint is the fingerprint of the server's TLS certificate
+// ("sha256:…"), which clients pin (DYNPOOL_SERVER_FINGERPRINT), or "" when
+// it serves plain HTTP.
+func (s *Server) Fingerprint() string { return s.fingerprint }
 
 // AdminToken is the bearer token of /api/v1/admin.
 func (s *Server) AdminToken() string { return s.adminToken }
+
+// Close releases what New opened, for a server that will not Run: its
+// listener, store, provider connection and data directory lock.
+func (s *Server) Close() error {
+	errs := []error{s.listener.Close(), s.store.Close()}
+	if c, ok := s.provider.(io.Closer); ok {
+		errs = append(errs, c.Close())
+	}
+	if s.dataLock != nil {
+		errs = append(errs, s.dataLock.Close())
+	}
+	return errors.Join(errs...)
+}
 
 // Run starts the fleet and the task runner (resuming what a previous run
 // left) and serves until ctx ends, then shuts down gracefully: requests
@@ -287,17 +323,22 @@ func (s *Server) Run(ctx context.Context) error {
 		return stoppedOr(ctx, err)
 	}
 	defer s.runner.Stop()
-	// HTTP/2 without TLS (h2c, prior knowledge) beside HTTP/1.1: agents
+	// HTTP/2 beside HTTP/1.1 (without TLS: h2c, prior knowledge): agents
 	// of a large fleet multiplex their long-polls on a few connections
 	// (the sim provider's agents do).
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
-	protocols.SetUnencryptedHTTP2(true)
+	if s.tls != nil {
+		protocols.SetHTTP2(true)
+	} else {
+		protocols.SetUnencryptedHTTP2(true)
+	}
 	srv := &http.Server{
 		Handler:           s.guard(s.routes()),
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return withRunContext(ctx) },
 		Protocols:         &protocols,
+		TLSConfig:         s.tls,
 
 		// No ReadTimeout or WriteTimeout: they would cut long-polls, log
 		// follows and execution containers; guard bounds the body instead.
@@ -305,10 +346,16 @@ func (s *Server) Run(ctx context.Context) error {
 		IdleTimeout: max(0, s.cfg.Limits.IdleTimeout),
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(s.listener) }()
+	go func() {
+		if s.tls != nil {
+			errc <- srv.ServeTLS(s.listener, "", "") // the certificate is in TLSConfig
+			return
+		}
+		errc <- srv.Serve(s.listener)
+	}()
 	s.ready.Store(true)
 	idle, maxLife := s.fleet.Timeouts(&store.Tenant{})
-	s.cfg.Logger.InfoContext(ctx, "dynpool server ready", "url", s.url, "data", s.cfg.DataDir,
+	s.cfg.Logger.InfoContext(ctx, "dynpool server ready", "url", s.url, "tls_fingerprint", s.fingerprint, "data", s.cfg.DataDir,
 		"provider", s.cfg.Provider, "idle_timeout", idle.String(), "max_lifetime", maxLife.String(),
 		"shared_database", s.pg != nil)
 	select {

@@ -10,6 +10,7 @@ import (
 	"github.com/docker/docker/api/types/mount"
 
 	"github.com/dynpool/dynpool/internal/provider"
+	"github.com/dynpool/dynpool/internal/tlspin"
 )
 
 // Where things are inside a worker container.
@@ -86,6 +87,7 @@ func containerSpec(cfg *Config, p *provider.CreateParams, labels map[string]stri
 			EnvInstallation + "=" + cfg.Installation,
 			EnvWorkerID + "=" + p.WorkerID,
 			EnvTenantID + "=" + p.TenantID,
+			tlspin.EnvFingerprint + "=" + p.ServerFingerprint,
 		},
 	}
 	h := &container.HostConfig{

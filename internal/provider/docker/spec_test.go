@@ -41,7 +41,7 @@ func TestAgentServerURL(t *testing.T) {
 func TestContainerSpec(t *testing.T) {
 	t.Parallel()
 	cfg := &Config{Installation: "inst", AgentBinary: "/opt/dynpool", CPUs: 1.5, MemoryBytes: 512 << 20}
-	p := &provider.CreateParams{WorkerID: "w-1", TenantID: "t-1", Artifact: "img:1", RegistrationToken: "tok"}
+	p := &provider.CreateParams{WorkerID: "w-1", TenantID: "t-1", Artifact: "img:1", RegistrationToken: "tok", ServerFingerprint: "sha256:ab"}
 	labels := map[string]string{provider.LabelWorker: "w-1"}
 	c, h := containerSpec(cfg, p, labels, "net-1", "http://host.docker.internal:8080")
 
@@ -53,7 +53,7 @@ func TestContainerSpec(t *testing.T) {
 	}
 	wantEnv := []string{
 		"DYNPOOL_SERVER=http://host.docker.internal:8080", "DYNPOOL_AGENT_TOKEN=tok", "DYNPOOL_AGENT_WORKDIR=/work",
-		"DYNPOOL_INSTALLATION=inst", "DYNPOOL_WORKER_ID=w-1", "DYNPOOL_TENANT_ID=t-1",
+		"DYNPOOL_INSTALLATION=inst", "DYNPOOL_WORKER_ID=w-1", "DYNPOOL_TENANT_ID=t-1", "DYNPOOL_SERVER_FINGERPRINT=sha256:ab",
 	}
 	if !slices.Equal(c.Env, wantEnv) {
 		t.Errorf("env = %q, want %q", c.Env, wantEnv)

@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/dynpool/dynpool/internal/provider"
+	"github.com/dynpool/dynpool/internal/tlspin"
 )
 
 // Name is the provider's name in the catalog's artifacts and --provider.
@@ -219,5 +220,6 @@ func (p *Provider) env(params *provider.CreateParams, dir string) []string {
 		EnvInstallation+"="+p.cfg.Installation,
 		EnvWorkerID+"="+params.WorkerID,
 		EnvTenantID+"="+params.TenantID,
+		tlspin.EnvFingerprint+"="+params.ServerFingerprint,
 	)
 }
