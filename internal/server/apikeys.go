@@ -52,6 +52,7 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.cfg.Logger.InfoContext(r.Context(), "API key created", "tenant_id", tenantID, "key_id", k.ID, "prefix", k.Prefix)
+	s.record(r.Context(), tenantID, "apikey.create", k.ID, "prefix "+k.Prefix)
 	writeJSON(w, http.StatusCreated, api.APIKey{ID: k.ID, Prefix: k.Prefix, CreatedAt: k.CreatedAt, Key: key})
 }
 
@@ -69,6 +70,7 @@ func (s *Server) revokeAPIKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.cfg.Logger.InfoContext(r.Context(), "API key revoked", "tenant_id", tenantID, "key_id", keyID)
+	s.record(r.Context(), tenantID, "apikey.revoke", keyID, "")
 	w.WriteHeader(http.StatusNoContent)
 }
 

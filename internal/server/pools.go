@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -84,6 +85,7 @@ func (s *Server) createPool(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, poolNameTaken(err, p.Name))
 		return
 	}
+	s.record(r.Context(), t.ID, "pool.create", p.ID, fmt.Sprintf("named %s, image %s", p.Name, p.Image))
 	writeJSON(w, http.StatusCreated, s.poolAPI(p))
 }
 
@@ -109,6 +111,7 @@ func (s *Server) poolUpdate(ctx context.Context, tenantID, id string, req *api.U
 	if err != nil {
 		return api.Pool{}, notFoundOr(err, "pool", id)
 	}
+	before := *p
 	if req.Name != nil {
 		p.Name = strings.TrimSpace(*req.Name)
 	}
@@ -133,6 +136,7 @@ func (s *Server) poolUpdate(ctx context.Context, tenantID, id string, req *api.U
 	if err := s.store.PoolUpdate(ctx, p); err != nil {
 		return api.Pool{}, poolNameTaken(err, p.Name)
 	}
+	s.record(ctx, tenantID, "pool.update", p.ID, poolChanges(&before, p))
 	s.recycle(ctx) // idle workers of the old image go
 	return s.poolAPI(p), nil
 }
@@ -159,6 +163,7 @@ func (s *Server) deletePool(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	s.record(r.Context(), t.ID, "pool.delete", p.ID, "named "+p.Name)
 	s.recycle(r.Context()) // its idle workers go
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -227,4 +232,26 @@ func (s *Server) poolAPI(p *store.Pool) api.Pool {
 		out.Warnings = append(out.Warnings, "steps on this pool will fail: "+err.Error())
 	}
 	return out
+}
+
+// poolChanges says what an update changed, e.g. "image ubuntu-18.04 →
+// ubuntu-22.04".
+func poolChanges(before, after *store.Pool) string {
+	var changes []string
+	if before.Name != after.Name {
+		changes = append(changes, fmt.Sprintf("name %s → %s", before.Name, after.Name))
+	}
+	if before.Image != after.Image {
+		changes = append(changes, fmt.Sprintf("image %s → %s", before.Image, after.Image))
+	}
+	if before.MaxWorkers != after.MaxWorkers {
+		changes = append(changes, fmt.Sprintf("max workers %d → %d", before.MaxWorkers, after.MaxWorkers))
+	}
+	if before.IsDefault != after.IsDefault {
+		changes = append(changes, "made the default pool")
+	}
+	if len(changes) == 0 {
+		return "no change"
+	}
+	return strings.Join(changes, ", ")
 }

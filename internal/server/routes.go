@@ -32,6 +32,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /api/v1/admin/tenants/{id}/api-keys", admin(s.createAPIKey))
 	mux.HandleFunc("DELETE /api/v1/admin/tenants/{id}/api-keys/{key}", admin(s.revokeAPIKey))
 	mux.HandleFunc("GET /api/v1/admin/workers", admin(s.adminListWorkers))
+	mux.HandleFunc("GET /api/v1/admin/audit", admin(s.adminListAudit))
+	mux.HandleFunc("GET /api/v1/audit", tenant(s.listAudit))
 	mux.HandleFunc("POST /api/v1/admin/catalog/reload", admin(s.reloadCatalog))
 	mux.HandleFunc("POST /api/v1/admin/images/{id}/builds", admin(s.addBuild))
 	mux.HandleFunc("GET /api/v1/admin/deprecations", admin(s.listDeprecations))
@@ -119,7 +121,7 @@ func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
 			s.writeError(w, r, err)
 			return
 		}
-		h(w, r)
+		h(w, withActor(r, "admin"))
 	}
 }
 
@@ -132,6 +134,7 @@ func (s *Server) tenant(h http.HandlerFunc) http.HandlerFunc {
 			s.writeError(w, r, err)
 			return
 		}
+		r = withActor(r, "tenant "+t.Name)
 		h(w, r.WithContext(context.WithValue(r.Context(), tenantKey, t)))
 	}
 }

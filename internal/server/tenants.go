@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -37,6 +38,7 @@ func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	s.record(r.Context(), t.ID, "tenant.create", t.ID, "named "+t.Name)
 	out := s.tenantAPI(t)
 	out.APIKey = key
 	writeJSON(w, http.StatusCreated, out)
@@ -99,6 +101,8 @@ func (s *Server) updateTenant(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	s.record(r.Context(), t.ID, "tenant.update", t.ID, fmt.Sprintf("overrides: idle timeout %s, max lifetime %s, max workers %d (0: the server's)",
+		t.IdleTimeout, t.MaxLifetime, t.MaxWorkers))
 	writeJSON(w, http.StatusOK, s.tenantAPI(t))
 }
 

@@ -169,6 +169,7 @@ type Store interface {
 	VariableStore
 	ArtifactStore
 	StepTemplateStore
+	AuditStore
 
 	Close() error
 }

@@ -1,0 +1,17 @@
+-- The audit log of operators' and tenants' changes (store.AuditStore).
+
+-- +goose Up
+CREATE TABLE audit (
+    seq       BIGSERIAL PRIMARY KEY,
+    time      TIMESTAMPTZ NOT NULL,
+    tenant_id TEXT NOT NULL DEFAULT '',
+    actor     TEXT NOT NULL,
+    action    TEXT NOT NULL,
+    target    TEXT NOT NULL DEFAULT '',
+    detail    TEXT NOT NULL DEFAULT '',
+    source    TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX audit_tenant ON audit (tenant_id, seq);
+
+-- +goose Down
+DROP TABLE audit;
