@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"syscall"
 	"time"
 )
@@ -76,7 +77,7 @@ func (p *Provider) destroy(ctx context.Context, id, dir string, child *child) er
 		if sig == syscall.SIGKILL {
 			wait = killWait
 		}
-		gone, err := p.waitGone(ctx, id, child, wait)
+		gone, err := p.waitGone(ctx, id, child, procs, wait)
 		if err != nil {
 			return fmt.Errorf("destroy worker %s: %w", id, err)
 		}
@@ -113,9 +114,11 @@ func signal(procs []proc, child *child, sig syscall.Signal) {
 	}
 }
 
-// waitGone polls until no process of worker id is live and our child has
-// been reaped, for at most d. It reports whether they are gone.
-func (p *Provider) waitGone(ctx context.Context, id string, child *child, d time.Duration) (bool, error) {
+// waitGone polls until no process of worker id is live, none of the
+// processes signaled (known) is either, and our child has been reaped, for
+// at most d. It reports whether they are gone. (A process in the middle of
+// exiting may show an empty environment, so the scan alone would miss it.)
+func (p *Provider) waitGone(ctx context.Context, id string, child *child, known []proc, d time.Duration) (bool, error) {
 	deadline := time.NewTimer(d)
 	defer deadline.Stop()
 	tick := time.NewTicker(pollInterval)
@@ -125,7 +128,7 @@ func (p *Provider) waitGone(ctx context.Context, id string, child *child, d time
 		if err != nil {
 			return false, err
 		}
-		if len(procs) == 0 && child.gone() {
+		if len(procs) == 0 && child.gone() && !slices.ContainsFunc(known, func(pr proc) bool { _, live := readStat(pr.pid); return live }) {
 			return true, nil
 		}
 		select {
