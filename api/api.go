@@ -353,6 +353,10 @@ const (
 	WorkerDestroying   = "destroying"
 	WorkerDestroyed    = "destroyed"
 	WorkerLost         = "lost"
+	// WorkerUnavailable: a static worker whose agent sent no heartbeat for
+	// the heartbeat timeout; it gets no step until its agent heartbeats
+	// again, and is never destroyed for it.
+	WorkerUnavailable = "unavailable"
 )
 
 // Destroy reasons.
@@ -385,7 +389,9 @@ const (
 
 // Worker is one machine leased to a tenant.
 type Worker struct {
-	ID       string `json:"id"`
+	ID string `json:"id"`
+	// Name is the name a static worker registered with.
+	Name     string `json:"name,omitempty"`
 	TenantID string `json:"tenant_id,omitempty"`
 	PoolID   string `json:"pool_id"`
 	Image    string `json:"image"`
@@ -401,6 +407,8 @@ type Worker struct {
 	// idle worker the earlier of idle timeout and max lifetime.
 	DestroyAt     *time.Time `json:"destroy_at,omitempty"`
 	DestroyReason string     `json:"destroy_reason,omitempty"`
+	// LastHeartbeatAt is the agent's last contact.
+	LastHeartbeatAt *time.Time `json:"last_heartbeat_at,omitempty"`
 }
 
 // WorkerList is the body of GET /api/v1/workers and /api/v1/admin/workers.

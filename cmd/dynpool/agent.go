@@ -6,7 +6,7 @@ import (
 	"github.com/dynpool/dynpool/internal/agent"
 )
 
-func newAgentCmd() *cobra.Command {
+func newAgentCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "agent",
 		Short: "Run the worker agent (started by a provider on each worker)",
@@ -20,6 +20,6 @@ in its environment. It exits when the server says its worker is gone.`,
 			return agent.RunFromEnv(cmd.Context())
 		},
 	}
-	cmd.AddCommand(newAgentArtifactCmd())
+	cmd.AddCommand(newAgentArtifactCmd(), newAgentRegisterCmd(a), newAgentRunCmd())
 	return cmd
 }

@@ -27,6 +27,7 @@ func newPoolsCmd(a *app) *cobra.Command {
 		},
 		newPoolsCreateCmd(a),
 		newPoolsEditCmd(a),
+		newPoolsTokenCmd(a),
 		&cobra.Command{
 			Use:   "delete ID",
 			Short: "Delete a worker pool",
@@ -49,12 +50,16 @@ func newPoolsCmd(a *app) *cobra.Command {
 // newPoolsCreateCmd builds "dynpool pools create NAME --image IMG".
 func newPoolsCreateCmd(a *app) *cobra.Command {
 	var req api.CreatePoolRequest
+	var static bool
 	cmd := &cobra.Command{
-		Use:   "create NAME --image IMAGE",
-		Short: "Create a dynamic worker pool",
+		Use:   "create NAME (--image IMAGE | --static)",
+		Short: "Create a dynamic worker pool, or a static one that machines register into",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			req.Name = args[0]
+			if err := poolKind(&req, static); err != nil {
+				return err
+			}
 			p, err := a.client().CreatePool(cmd.Context(), req)
 			if err != nil {
 				return err
@@ -65,7 +70,9 @@ func newPoolsCreateCmd(a *app) *cobra.Command {
 	cmd.Flags().StringVar(&req.Image, "image", "", "image id or alias id (see: dynpool images list)")
 	cmd.Flags().BoolVar(&req.IsDefault, "default", false, "make it the tenant's default pool")
 	cmd.Flags().IntVar(&req.MaxWorkers, "max-workers", 0, "most live workers the pool may hold (0: no limit but the tenant's)")
-	_ = cmd.MarkFlagRequired("image") // the flag exists: cannot fail
+	cmd.Flags().BoolVar(&static, "static", false, "a static pool: machines of your own register into it (see: dynpool pools registration-token)")
+	cmd.MarkFlagsMutuallyExclusive("image", "static")
+	cmd.MarkFlagsOneRequired("image", "static")
 	return cmd
 }
 

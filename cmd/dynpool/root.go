@@ -94,7 +94,7 @@ func newRootCmd(getenv func(string) string) *cobra.Command {
 	pf.StringVar(&a.fingerprint, "server-fingerprint", "", "trust only the server certificate of this fingerprint, sha256:… as dynpool server prints it (default $"+tlspin.EnvFingerprint+")")
 	pf.StringVarP(&a.output, "output", "o", outputTable, "output format: table or json")
 	root.AddCommand(
-		newServerCmd(), newAgentCmd(), newDemoCmd(), newBenchCmd(a),
+		newServerCmd(), newAgentCmd(a), newDemoCmd(), newBenchCmd(a),
 		newTenantsCmd(a), newPoolsCmd(a), newImagesCmd(a),
 		newTasksCmd(a), newWorkersCmd(a), newRunCmd(a),
 		newTemplatesCmd(a),

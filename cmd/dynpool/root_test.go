@@ -151,7 +151,7 @@ func TestUsageErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"tenants", "create"}, "accepts 1 arg(s), received 0"},
-		{[]string{"pools", "create", "linux"}, `required flag(s) "image" not set`},
+		{[]string{"pools", "create", "linux"}, "at least one of the flags in the group [image static] is required"},
 		{[]string{"pools", "edit", "p1"}, "nothing to change"},
 		{[]string{"tenants", "edit", "t1"}, "nothing to change"},
 		{[]string{"images", "show"}, "accepts 1 arg(s), received 0"},

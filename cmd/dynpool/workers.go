@@ -21,15 +21,15 @@ func newWorkersCmd(a *app) *cobra.Command {
 			if a.output == outputJSON {
 				return printJSON(w, ws)
 			}
-			tb := newTable(w, "ID", "POOL", "IMAGE", "BUILD", "STATE", "CREATED", "LAST USED", "DESTROY AT", "REASON")
+			tb := newTable(w, "ID", "NAME", "POOL", "PROVIDER", "IMAGE", "BUILD", "STATE", "CREATED", "LAST USED", "LAST CONTACT", "DESTROY AT", "REASON")
 			for _, wk := range ws {
-				tb.row(wk.ID, wk.PoolID, wk.Image, wk.Build, wk.State, timeCell(&wk.CreatedAt),
-					timeCell(wk.LastUsedAt), timeCell(wk.DestroyAt), wk.DestroyReason)
+				tb.row(wk.ID, wk.Name, wk.PoolID, wk.Provider, wk.Image, wk.Build, wk.State, timeCell(&wk.CreatedAt),
+					timeCell(wk.LastUsedAt), timeCell(wk.LastHeartbeatAt), timeCell(wk.DestroyAt), wk.DestroyReason)
 			}
 			return tb.flush()
 		},
 	}
 	list.Flags().BoolVar(&all, "all", false, "include destroyed workers")
-	cmd.AddCommand(list)
+	cmd.AddCommand(list, newWorkersDeleteCmd(a))
 	return cmd
 }

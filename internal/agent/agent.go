@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/dynpool/dynpool/api"
 )
 
 // errWorkerGone is the cause that stops the agent when the server no
@@ -40,7 +42,8 @@ type agent struct {
 	running map[string]context.CancelCauseFunc // job id → cancel
 }
 
-// Run registers the worker with cfg.ServerURL and then runs jobs until the
+// Run registers the worker with cfg.ServerURL (unless cfg.Credential holds
+// the credential of an earlier registration) and then runs jobs until the
 // server says the worker is gone (401 or 403 on any call, 404 on a
 // worker-level call) or ctx is done; in both cases it returns nil. It
 // returns an error when cfg is invalid, when the server answers 400 or
@@ -60,7 +63,16 @@ func Run(ctx context.Context, cfg Config) error {
 		maxBackoff:   maxBackoff,
 		logger:       cfg.Logger,
 	}
-	reg, interval, err := c.register(ctx)
+	var (
+		reg      *api.RegisterResponse
+		interval time.Duration
+		err      error
+	)
+	if cfg.Credential != nil {
+		reg, interval, err = cfg.Credential.registered()
+	} else {
+		reg, interval, err = c.register(ctx)
+	}
 	if err != nil {
 		return stopped(ctx, cfg.Logger, gone(err, true))
 	}

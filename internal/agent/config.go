@@ -63,6 +63,10 @@ type Config struct {
 	// registered worker's id. The sim provider sets its own, so simulated
 	// workers run the real agent loop without starting processes.
 	Runner Runner
+	// Credential, when set, is the worker's credential from an earlier
+	// registration (a static pool's machine, see [RegisterStatic]): the
+	// agent skips registration and Token may be empty.
+	Credential *Credential
 }
 
 // ConfigFromEnv builds a Config from DYNPOOL_SERVER, DYNPOOL_AGENT_TOKEN,
@@ -113,7 +117,7 @@ func (cfg Config) validate() error {
 	if cfg.ServerURL == "" {
 		errs = append(errs, errors.New("server url is empty"))
 	}
-	if cfg.Token == "" {
+	if cfg.Token == "" && cfg.Credential == nil {
 		errs = append(errs, errors.New("registration token is empty"))
 	}
 	if cfg.WorkDir == "" {

@@ -100,12 +100,16 @@ func (f *Fleet) Authenticate(ctx context.Context, credential string) (*store.Wor
 	return w, nil
 }
 
-// Heartbeat records that w's agent is alive.
+// Heartbeat records that w's agent is alive; an unavailable static
+// worker becomes idle again.
 func (f *Fleet) Heartbeat(ctx context.Context, w *store.Worker) error {
 	now := f.cfg.Clock.Now()
 	_, err := f.store.WorkerUpdate(ctx, &store.WorkerUpdateParams{ID: w.ID, LastHeartbeatAt: &now})
 	if err != nil {
 		return fmt.Errorf("heartbeat of worker %s: %w", w.ID, err)
+	}
+	if isStatic(w) && w.State == api.WorkerUnavailable {
+		return f.revive(ctx, w)
 	}
 	return nil
 }

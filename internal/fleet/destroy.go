@@ -54,7 +54,20 @@ func (f *Fleet) finish(ctx context.Context, w *store.Worker, state, reason strin
 }
 
 // Discard destroys worker w now, whatever step it was busy with, with
-// reason (for example a worker that would not stop a canceled script).
+// reason (for example a worker that would not stop a canceled script); a
+// static worker (a tenant's machine) is set unavailable instead.
 func (f *Fleet) Discard(ctx context.Context, w *store.Worker, reason string) error {
+	if isStatic(w) {
+		// A tenant's own machine is not the fleet's to destroy: it gets no
+		// step until its agent heartbeats again.
+		_, err := f.store.WorkerUpdate(ctx, &store.WorkerUpdateParams{
+			ID: w.ID, FromStates: []string{api.WorkerIdle, api.WorkerBusy, api.WorkerDraining}, State: api.WorkerUnavailable,
+		})
+		if err != nil && !errors.Is(err, store.ErrConflict) {
+			return fmt.Errorf("discard static worker %s: %w", w.ID, err)
+		}
+		f.cfg.Logger.WarnContext(ctx, "static worker set unavailable", "worker_id", w.ID, "tenant_id", w.TenantID, "reason", reason)
+		return nil
+	}
 	return f.destroy(ctx, w, []string{api.WorkerIdle, api.WorkerBusy, api.WorkerDraining}, reason)
 }

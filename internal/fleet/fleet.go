@@ -139,6 +139,10 @@ type Target struct {
 	// Cache are the worker-tools images a new worker has cached
 	// (provider.CreateParams.CacheImages).
 	Cache []string
+	// Static is set for a static pool: Image and Build are empty, and
+	// Acquire leases one of the pool's registered machines or waits for
+	// one, never creating a worker.
+	Static bool
 }
 
 // Acquire returns a worker leased to p.Tenant, in state busy, for one
@@ -220,7 +224,7 @@ func (f *Fleet) Acquire(ctx context.Context, p *AcquireParams) (*store.Worker, e
 			}
 			// Another step of the tenant leased the new worker first; it
 			// is as good as ours was, so try again from the top.
-		case errors.Is(err, ErrLimitReached):
+		case errors.Is(err, ErrLimitReached), errors.Is(err, ErrNoStaticWorker):
 			if spot == nil {
 				spot = f.line.join(queue)
 			}
@@ -255,6 +259,9 @@ func (f *Fleet) tryAcquire(ctx context.Context, p *AcquireParams, target *Target
 	}
 	if !errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("lease idle worker: %w", err)
+	}
+	if target.Static {
+		return nil, f.staticBusy(ctx, p.Tenant.ID, p.PoolID)
 	}
 	if w, err := f.leaseStandby(ctx, p, target); err != nil || w != nil {
 		return w, err
@@ -457,8 +464,11 @@ func (f *Fleet) claimWhenRegistered(ctx context.Context, w *store.Worker) (*stor
 // Release ends w's current step: the worker becomes idle, due for
 // destruction at the earlier of its idle timeout and its max lifetime; a
 // worker already at its max lifetime, or one [Config.Retire] retires, is
-// destroyed now.
+// destroyed now. A static worker just becomes idle: no timeout applies.
 func (f *Fleet) Release(ctx context.Context, w *store.Worker) error {
+	if isStatic(w) {
+		return f.releaseStatic(ctx, w)
+	}
 	t, err := f.store.TenantGet(ctx, w.TenantID)
 	if err != nil {
 		return fmt.Errorf("release worker %s: %w", w.ID, err)
@@ -517,6 +527,9 @@ func (f *Fleet) TenantChanged(ctx context.Context, t *store.Tenant) error {
 		return fmt.Errorf("list idle workers of tenant %s: %w", t.ID, err)
 	}
 	for _, w := range ws {
+		if isStatic(w) {
+			continue // no idle timeout or max lifetime
+		}
 		lastUsed := w.CreatedAt
 		if w.LastUsedAt != nil {
 			lastUsed = *w.LastUsedAt

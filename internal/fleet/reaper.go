@@ -141,7 +141,8 @@ func (f *Fleet) Reap(ctx context.Context) error {
 // Reconcile compares the provider's resources with the store: a resource
 // of no live worker is an orphan and destroyed; a live worker whose
 // resource is gone, or whose agent has been silent for the heartbeat
-// timeout, is lost.
+// timeout, is lost; a static worker whose agent is silent that long is
+// unavailable instead (see checkStatic).
 func (f *Fleet) Reconcile(ctx context.Context) error {
 	// The store is read before the provider, so a worker live in the store
 	// whose resource is missing from the list is really gone; a resource
@@ -174,6 +175,13 @@ func (f *Fleet) Reconcile(ctx context.Context) error {
 	}
 	now := f.cfg.Clock.Now()
 	for _, w := range live {
+		if isStatic(w) {
+			// Never lost nor destroyed: unavailable until it heartbeats.
+			if err := f.checkStatic(ctx, w, now); err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
 		if reason := f.lostReason(w, present, now); reason != "" {
 			if err := f.markLost(ctx, w, reason); err != nil {
 				errs = append(errs, err)

@@ -22,8 +22,8 @@ func (f *Fleet) Recycle(ctx context.Context) error {
 	}
 	var errs []error
 	for _, w := range idle {
-		if isStandby(w) {
-			continue // of no pool; Standby replaces those of old builds
+		if isStandby(w) || isStatic(w) {
+			continue // of no pool (Standby replaces those of old builds), or a tenant's own machine
 		}
 		reason, err := f.cfg.Retire(ctx, w)
 		if err != nil {

@@ -27,6 +27,7 @@ import (
 func TestMain(m *testing.M) {
 	runReplicaIfAsked()
 	runHelperIfAsked()
+	runStaticAgentIfAsked()
 	if os.Getenv(agent.EnvToken) != "" {
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 		defer stop()

@@ -187,8 +187,11 @@ func (s *Server) checkPool(p *store.Pool, checkImage bool) error {
 	if err := validation.Text("name", p.Name); err != nil {
 		return err
 	}
+	if p.Type == api.PoolTypeStatic {
+		return checkStaticPool(p)
+	}
 	if p.Type != api.PoolTypeDynamic {
-		return validation.Errorf("type", "pool type %q is not available; this server makes %q pools", p.Type, api.PoolTypeDynamic)
+		return validation.Errorf("type", "pool type %q is not available; this server makes %q and %q pools", p.Type, api.PoolTypeDynamic, api.PoolTypeStatic)
 	}
 	if p.MaxWorkers < 0 {
 		return validation.Errorf("max_workers", "%d is negative; give the most live workers the pool may hold, or 0 for no limit", p.MaxWorkers)
@@ -215,6 +218,9 @@ func (s *Server) checkPool(p *store.Pool, checkImage bool) error {
 
 func (s *Server) poolAPI(p *store.Pool) api.Pool {
 	out := api.Pool{ID: p.ID, Name: p.Name, Type: p.Type, Image: p.Image, IsDefault: p.IsDefault, MaxWorkers: p.MaxWorkers, Warnings: []string{}}
+	if p.Type == api.PoolTypeStatic {
+		return out // no image to resolve
+	}
 	res, err := s.catalog.Load().Resolve(p.Image, s.cfg.Clock.Now())
 	if res != nil && res.Image != nil {
 		out.ResolvedImage = res.Image.ID

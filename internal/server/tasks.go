@@ -154,6 +154,7 @@ func (s *Server) workerList(ctx context.Context, tenantID string, all, withTenan
 			ID: wk.ID, PoolID: wk.PoolID, Image: wk.Image, Build: wk.Build, Provider: wk.Provider,
 			State: wk.State, CreatedAt: wk.CreatedAt, LeasedAt: wk.LeasedAt, LastUsedAt: wk.LastUsedAt,
 			DestroyAt: wk.DestroyAt, DestroyReason: wk.DestroyReason,
+			Name: wk.Name, LastHeartbeatAt: wk.LastHeartbeatAt,
 		}
 		if withTenant {
 			a.TenantID = wk.TenantID

@@ -170,13 +170,16 @@ type Store interface {
 	ArtifactStore
 	StepTemplateStore
 	AuditStore
+	RegistrationTokenStore
 
 	Close() error
 }
 
 // LiveWorkerStates are the states of a worker that exists or is being
 // made: what a tenant's worker limit counts.
-var LiveWorkerStates = []string{"provisioning", "idle", "busy", "draining", "destroying"}
+// A static worker whose agent went silent is "unavailable": live, but
+// given no step until its agent heartbeats again.
+var LiveWorkerStates = []string{"provisioning", "idle", "busy", "draining", "destroying", "unavailable"}
 
 // Tenant is a customer instance. Zero overrides mean "use the server default".
 type Tenant struct {
@@ -291,7 +294,10 @@ type LogLine struct {
 
 // Worker is one worker machine and its lease.
 type Worker struct {
-	ID       string
+	ID string
+	// Name is the name a static worker registered with ("" for the
+	// workers a provider makes).
+	Name     string
 	TenantID string
 	PoolID   string
 	Image    string

@@ -70,7 +70,7 @@ func (r *Runner) execute(ctx context.Context, t *store.Task, s *store.Step) (str
 		return "", fmt.Errorf("start step %s: %w", s.ID, err)
 	}
 	r.log(ctx, t.ID, s.Name, api.LevelInfo, "Step %q on pool %q: %s", s.Name, pool.Name, describe(res))
-	for _, w := range res.Warnings() {
+	for _, w := range warnings(res) {
 		r.log(ctx, t.ID, s.Name, api.LevelWarning, "%s", w)
 	}
 	tenant, err := r.store.TenantGet(ctx, t.TenantID)
@@ -135,15 +135,19 @@ func (r *Runner) execute(ctx context.Context, t *store.Task, s *store.Step) (str
 	}
 	waited := r.cfg.Clock.Since(now)
 	r.cfg.Metrics.acquired(waited)
-	r.log(ctx, t.ID, s.Name, api.LevelInfo, "Leased worker %s (%s, build %s) in %s",
-		w.ID, target.res.Image.Name, w.Build, waited.Round(time.Millisecond))
+	r.log(ctx, t.ID, s.Name, api.LevelInfo, "Leased worker %s (%s) in %s",
+		w.ID, leased(target.res, w), waited.Round(time.Millisecond))
 	r.hub.Notify("job/" + w.ID)
 	return r.await(ctx, t, s, w)
 }
 
 // describe says which image and build a resolution picked, e.g.
 // "Ubuntu (default) → Ubuntu Server 22.04, build 2026.11.02".
+// A static pool has no image: res is nil.
 func describe(res *catalog.Resolution) string {
+	if res == nil {
+		return staticDescription
+	}
 	name := res.Image.Name
 	if res.Alias != nil {
 		name = res.Alias.Name + " → " + name

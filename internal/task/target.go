@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/dynpool/dynpool/api"
 	"github.com/dynpool/dynpool/internal/catalog"
 	"github.com/dynpool/dynpool/internal/fleet"
 	"github.com/dynpool/dynpool/internal/provider"
@@ -26,7 +27,8 @@ func refuse(format string, args ...any) error {
 // stepTarget is what a step's pool resolves to at one instant.
 type stepTarget struct {
 	pool *store.Pool
-	res  *catalog.Resolution
+	// res is nil for a static pool.
+	res *catalog.Resolution
 	// fleet is the image build for the fleet, with this provider's artifact.
 	fleet *fleet.Target
 }
@@ -43,6 +45,11 @@ func (r *Runner) resolveStep(ctx context.Context, t *store.Task, s *store.Step) 
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get pool of step %s: %w", s.ID, err)
+	}
+	if pool.Type == api.PoolTypeStatic {
+		// Machines the tenant registered: no image to resolve, nothing
+		// to make.
+		return &stepTarget{pool: pool, fleet: &fleet.Target{Static: true}}, nil
 	}
 	now := r.cfg.Clock.Now()
 	cat := r.cfg.Catalog()

@@ -13,13 +13,13 @@ import (
 
 const workerColumns = `id, tenant_id, pool_id, image, build, provider, resource_id, state,
 	registration_hash, credential_hash, created_at, registered_at, leased_at, last_used_at,
-	last_heartbeat_at, destroy_at, destroyed_at, destroy_reason`
+	last_heartbeat_at, destroy_at, destroyed_at, destroy_reason, name`
 
 func scanWorker(row pgx.Row) (*store.Worker, error) {
 	var w store.Worker
 	if err := row.Scan(&w.ID, &w.TenantID, &w.PoolID, &w.Image, &w.Build, &w.Provider, &w.ResourceID, &w.State,
 		&w.RegistrationHash, &w.CredentialHash, &w.CreatedAt, &w.RegisteredAt, &w.LeasedAt, &w.LastUsedAt,
-		&w.LastHeartbeatAt, &w.DestroyAt, &w.DestroyedAt, &w.DestroyReason); err != nil {
+		&w.LastHeartbeatAt, &w.DestroyAt, &w.DestroyedAt, &w.DestroyReason, &w.Name); err != nil {
 		return nil, err
 	}
 	w.CreatedAt = utc(w.CreatedAt)
@@ -37,10 +37,10 @@ func (s *Store) WorkerCreate(ctx context.Context, w *store.Worker, limits store.
 			return err
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO workers (`+workerColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
 			w.ID, w.TenantID, w.PoolID, w.Image, w.Build, w.Provider, w.ResourceID, w.State,
 			w.RegistrationHash, w.CredentialHash, w.CreatedAt, w.RegisteredAt,
-			w.LeasedAt, w.LastUsedAt, w.LastHeartbeatAt, w.DestroyAt, w.DestroyedAt, w.DestroyReason)
+			w.LeasedAt, w.LastUsedAt, w.LastHeartbeatAt, w.DestroyAt, w.DestroyedAt, w.DestroyReason, w.Name)
 		return err
 	})
 	if err != nil {
@@ -64,7 +64,7 @@ func checkLimits(ctx context.Context, tx pgx.Tx, tenant, pool, provider string, 
 	}
 	if limits.Tenant > 0 && tenant != "" {
 		if err := countAtMost(ctx, tx, store.LimitTenant, limits.Tenant,
-			`tenant_id = $1 AND state = ANY($2)`, tenant, store.LiveWorkerStates); err != nil {
+			`tenant_id = $1 AND provider <> $3 AND state = ANY($2)`, tenant, store.LiveWorkerStates, store.ProviderStatic); err != nil {
 			return err
 		}
 	}

@@ -56,6 +56,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("WorkerAcquireIdle", func(t *testing.T) { testWorkerAcquireIdle(t, opener) })
 	t.Run("WorkerLeaseStandby", func(t *testing.T) { testWorkerLeaseStandby(t, opener) })
 	t.Run("InstallationID", func(t *testing.T) { testInstallationID(t, opener) })
+	t.Run("RegistrationToken", func(t *testing.T) { testRegistrationToken(t, opener) })
 	t.Run("Variable", func(t *testing.T) { testVariable(t, opener) })
 	t.Run("Artifact", func(t *testing.T) { testArtifact(t, opener) })
 	t.Run("StepTemplate", func(t *testing.T) { testStepTemplate(t, opener) })

@@ -1,0 +1,125 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/dynpool/dynpool/api"
+	"github.com/dynpool/dynpool/internal/fleet"
+	"github.com/dynpool/dynpool/internal/id"
+	"github.com/dynpool/dynpool/internal/store"
+	"github.com/dynpool/dynpool/internal/validation"
+)
+
+// Registration tokens of static pools: valid an hour unless the request
+// says otherwise, at most a week.
+const (
+	defaultRegistrationTTL = time.Hour
+	maxRegistrationTTL     = 7 * 24 * time.Hour
+)
+
+// checkStaticPool refuses a static pool with an image: its machines are
+// the tenant's own, registered with a token.
+func checkStaticPool(p *store.Pool) error {
+	if p.Image != "" {
+		return validation.Errorf("image", "a static pool has no image: its workers are machines registered with a registration token")
+	}
+	if p.MaxWorkers != 0 {
+		return validation.Errorf("max_workers", "a static pool holds the machines registered into it; it takes no worker limit")
+	}
+	return nil
+}
+
+// createRegistrationToken answers POST /api/v1/pools/{id}/registration-tokens:
+// a one-time token (shown once; only its hash is kept) that registers one
+// machine into the tenant's static pool before it expires.
+func (s *Server) createRegistrationToken(w http.ResponseWriter, r *http.Request) {
+	var req api.CreateRegistrationTokenRequest
+	if err := decode(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ttl := defaultRegistrationTTL
+	if req.TTL != "" {
+		d, err := time.ParseDuration(req.TTL)
+		if err != nil || d <= 0 || d > maxRegistrationTTL {
+			s.writeError(w, r, validation.Errorf("ttl", "%q is not a duration between 0s and %s", req.TTL, maxRegistrationTTL))
+			return
+		}
+		ttl = d
+	}
+	t := tenantOf(r)
+	pool, err := s.store.PoolGet(r.Context(), t.ID, r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, notFoundOr(err, "pool", r.PathValue("id")))
+		return
+	}
+	if pool.Type != api.PoolTypeStatic {
+		s.writeError(w, r, conflict(store.ErrConflict, "pool %q is a %s pool: registration tokens are for static pools, whose machines register themselves", pool.Name, pool.Type))
+		return
+	}
+	now := s.cfg.Clock.Now()
+	token := id.Secret("dpr")
+	k := &store.RegistrationToken{ID: id.New("r"), TenantID: t.ID, PoolID: pool.ID, TokenHash: id.Hash(token),
+		CreatedAt: now, ExpiresAt: now.Add(ttl)}
+	if err := s.store.RegistrationTokenCreate(r.Context(), k); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, api.RegistrationToken{ID: k.ID, PoolID: pool.ID, Token: token, ExpiresAt: k.ExpiresAt})
+}
+
+// registerStatic answers POST /agent/v1/static/register: a machine trades
+// a registration token for a worker of the token's static pool and its
+// credential.
+func (s *Server) registerStatic(w http.ResponseWriter, r *http.Request) {
+	var req api.StaticRegisterRequest
+	if err := decode(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	req.Name = strings.TrimSpace(req.Name)
+	if req.Name == "" || len(req.Name) > 200 {
+		s.writeError(w, r, validation.Errorf("name", "a machine needs a name of 1 to 200 characters"))
+		return
+	}
+	if err := validation.Text("name", req.Name); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	wk, credential, err := s.fleet.RegisterStatic(r.Context(), &fleet.RegisterStaticParams{Token: bearer(r), Pool: req.Pool, Name: req.Name})
+	if errors.Is(err, fleet.ErrUnknownAgent) {
+		s.writeError(w, r, unauthenticated("the registration token is unknown, used already, expired, or not for pool %q", req.Pool))
+		return
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, api.RegisterResponse{
+		WorkerID: wk.ID, Credential: credential, HeartbeatInterval: s.fleet.HeartbeatInterval().String(),
+	})
+}
+
+// deleteWorker answers DELETE /api/v1/workers/{id}: the tenant removes a
+// static worker; its credential dies. Workers a provider made are not
+// deleted this way (409).
+func (s *Server) deleteWorker(w http.ResponseWriter, r *http.Request) {
+	wid := r.PathValue("id")
+	err := s.fleet.DeleteStatic(r.Context(), tenantOf(r).ID, wid)
+	switch {
+	case errors.Is(err, fleet.ErrNotStatic):
+		err = conflict(err, "worker %s was made by a provider; only static workers are deleted by their tenant", wid)
+	case errors.Is(err, store.ErrConflict):
+		err = conflict(err, "worker %s is gone already", wid)
+	default:
+		err = notFoundOr(err, "worker", wid)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,288 @@
+package server_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/dynpool/dynpool/api"
+	"github.com/dynpool/dynpool/client"
+	"github.com/dynpool/dynpool/internal/agent"
+	"github.com/dynpool/dynpool/internal/eventually"
+	"github.com/dynpool/dynpool/internal/server"
+)
+
+// envStaticAgent makes the test binary `dynpool agent run` with the
+// credential file it names (and DYNPOOL_AGENT_WORKDIR): a machine of a
+// static pool, started by the test itself.
+const envStaticAgent = "DYNPOOL_TEST_STATIC_AGENT"
+
+// runStaticAgentIfAsked runs the static agent and exits, when the test
+// binary was started as one.
+func runStaticAgentIfAsked() {
+	path := os.Getenv(envStaticAgent)
+	if path == "" {
+		return
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	if err := agent.RunWithCredential(ctx, path, os.Getenv(agent.EnvWorkDir), nil); err != nil {
+		fmt.Fprintln(os.Stderr, "static agent:", err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+// machine is a static agent process the test started.
+type machine struct {
+	workerID string
+	cred     string // the credential file
+	cmd      *exec.Cmd
+	// exited is closed when the process ended, with its error in err.
+	exited chan struct{}
+	err    error
+}
+
+// register registers a machine named name into pool with a fresh token
+// and starts its agent.
+func registerMachine(t *testing.T, s *testServer, c *client.Client, pool, name string) *machine {
+	t.Helper()
+	tok, err := c.CreateRegistrationToken(t.Context(), pool, "")
+	if err != nil {
+		t.Fatalf("create registration token: %v", err)
+	}
+	cred, err := agent.RegisterStatic(t.Context(), agent.RegisterStaticParams{ServerURL: s.URL(), Token: tok.Token, Pool: pool, Name: name})
+	if err != nil {
+		t.Fatalf("register %s: %v", name, err)
+	}
+	path := filepath.Join(t.TempDir(), "agent.json")
+	if err := agent.SaveCredential(path, cred); err != nil {
+		t.Fatalf("save credential: %v", err)
+	}
+	m := &machine{workerID: cred.WorkerID, cred: path}
+	m.start(t)
+	return m
+}
+
+// start runs the machine's agent process until it exits or the test ends.
+func (m *machine) start(t *testing.T) {
+	t.Helper()
+	m.cmd = exec.Command(os.Args[0])
+	m.cmd.Env = append(os.Environ(), envStaticAgent+"="+m.cred, agent.EnvWorkDir+"="+t.TempDir())
+	m.cmd.Stderr = testWriter{t}
+	if err := m.cmd.Start(); err != nil {
+		t.Fatalf("start agent: %v", err)
+	}
+	m.exited = make(chan struct{})
+	cmd, exited := m.cmd, m.exited
+	go func() {
+		m.err = cmd.Wait()
+		close(exited)
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-exited
+	})
+}
+
+// kill ends the agent process at once, as a machine that dies does.
+func (m *machine) kill(t *testing.T) {
+	t.Helper()
+	if err := m.cmd.Process.Kill(); err != nil {
+		t.Fatalf("kill agent: %v", err)
+	}
+	<-m.exited
+}
+
+func workerState(t *testing.T, c *client.Client, id string) api.Worker {
+	t.Helper()
+	ws, err := c.ListWorkers(t.Context(), true)
+	if err != nil {
+		t.Fatalf("list workers: %v", err)
+	}
+	for _, w := range ws {
+		if w.ID == id {
+			return w
+		}
+	}
+	t.Fatalf("worker %s is not listed", id)
+	return api.Worker{}
+}
+
+func staticServer(t *testing.T) *testServer {
+	return startServer(t, func(c *server.Config) {
+		c.HeartbeatInterval = 100 * time.Millisecond
+		c.HeartbeatTimeout = time.Second
+	})
+}
+
+func TestStaticPool(t *testing.T) {
+	t.Parallel()
+	s := staticServer(t)
+	acme := s.tenant(t, "acme") // with dynamic pool "Linux"
+	ctx := t.Context()
+	pool, err := acme.CreatePool(ctx, api.CreatePoolRequest{Name: "machines", Type: api.PoolTypeStatic})
+	if err != nil {
+		t.Fatalf("create static pool: %v", err)
+	}
+	if pool.Type != api.PoolTypeStatic || pool.Image != "" || len(pool.Warnings) != 0 {
+		t.Fatalf("static pool = %+v", pool)
+	}
+	m1 := registerMachine(t, s, acme, "machines", "box-1")
+	m2 := registerMachine(t, s, acme, pool.ID, "box-2")
+
+	// A task naming the static and the dynamic pool runs each step on the
+	// right kind of worker; the static steps use both machines.
+	step := func(name, pool string) api.StepRequest {
+		return api.StepRequest{Name: name, Pool: pool, Syntax: "bash", Script: "echo on $DYNPOOL_WORKER_ID"}
+	}
+	task, lines := runTask(t, acme, step("s1", "machines"), step("d1", "Linux"), step("s2", "machines"))
+	if task.State != api.StateSuccess {
+		t.Fatalf("task %s: %+v", task.State, task.Steps)
+	}
+	static := []string{m1.workerID, m2.workerID}
+	if !slices.Contains(static, task.Steps[0].WorkerID) || !slices.Contains(static, task.Steps[2].WorkerID) ||
+		task.Steps[0].WorkerID == task.Steps[2].WorkerID {
+		t.Fatalf("static steps ran on %s and %s, want one on each of %v", task.Steps[0].WorkerID, task.Steps[2].WorkerID, static)
+	}
+	if d := workerState(t, acme, task.Steps[1].WorkerID); d.Provider != "process" {
+		t.Fatalf("dynamic step ran on a %s worker", d.Provider)
+	}
+	if !logHas(lines, api.LevelInfo, "static machine \"box-") {
+		t.Errorf("the log does not name the static machine")
+	}
+	for _, m := range []*machine{m1, m2} {
+		if w := workerState(t, acme, m.workerID); w.Provider != api.ProviderStatic || w.Image != "" || w.DestroyAt != nil || w.LastHeartbeatAt == nil {
+			t.Fatalf("static worker = %+v", w)
+		}
+	}
+
+	// One machine dies: steps go to the other, and after the heartbeat
+	// timeout it shows unavailable.
+	m1.kill(t)
+	task, _ = runTask(t, acme, step("a", "machines"), step("b", "machines"))
+	if task.State != api.StateSuccess || task.Steps[0].WorkerID != m2.workerID || task.Steps[1].WorkerID != m2.workerID {
+		t.Fatalf("after a machine died: task %s, steps %+v; want both on %s", task.State, task.Steps, m2.workerID)
+	}
+	eventually.Holds(t, "the dead machine shows unavailable", 10*time.Second, func() bool {
+		return workerState(t, acme, m1.workerID).State == api.WorkerUnavailable
+	})
+	// It comes back with its stored credential: idle again.
+	m1.start(t)
+	eventually.Holds(t, "the restarted machine is idle again", 10*time.Second, func() bool {
+		return workerState(t, acme, m1.workerID).State == api.WorkerIdle
+	})
+
+	// Deleted: its credential dies and its agent stops.
+	if err := acme.DeleteWorker(ctx, m2.workerID); err != nil {
+		t.Fatalf("delete worker: %v", err)
+	}
+	<-m2.exited
+	if m2.err != nil {
+		t.Fatalf("the deleted machine's agent: %v", m2.err)
+	}
+	if w := workerState(t, acme, m2.workerID); w.State != api.WorkerDestroyed || w.DestroyReason != api.DestroyDeleted {
+		t.Fatalf("deleted worker = %+v", w)
+	}
+	err = acme.DeleteWorker(ctx, task.Steps[0].WorkerID)
+	wantStatus(t, "delete it again", err, http.StatusConflict, "")
+}
+
+func TestStaticRegistrationRefused(t *testing.T) {
+	t.Parallel()
+	s := staticServer(t)
+	acme, other := s.tenant(t, "acme"), s.tenant(t, "other")
+	ctx := t.Context()
+	pool, err := acme.CreatePool(ctx, api.CreatePoolRequest{Name: "machines", Type: api.PoolTypeStatic})
+	if err != nil {
+		t.Fatalf("create static pool: %v", err)
+	}
+	if _, err := other.CreatePool(ctx, api.CreatePoolRequest{Name: "machines", Type: api.PoolTypeStatic}); err != nil {
+		t.Fatalf("create other's static pool: %v", err)
+	}
+	register := func(token, pool string) error {
+		_, err := agent.RegisterStatic(ctx, agent.RegisterStaticParams{ServerURL: s.URL(), Token: token, Pool: pool, Name: "box"})
+		return err
+	}
+
+	tok, err := acme.CreateRegistrationToken(ctx, pool.ID, "")
+	if err != nil {
+		t.Fatalf("create token: %v", err)
+	}
+	if d := time.Until(tok.ExpiresAt); d <= 59*time.Minute || d > time.Hour {
+		t.Errorf("a token expires in %s, want an hour", d)
+	}
+	if err := register(tok.Token, "machines"); err != nil {
+		t.Fatalf("register: %v", err)
+	}
+	wantAgentStatus(t, "a replayed token", register(tok.Token, "machines"), http.StatusUnauthorized)
+
+	expired, err := acme.CreateRegistrationToken(ctx, pool.ID, "1ns")
+	if err != nil {
+		t.Fatalf("create token: %v", err)
+	}
+	wantAgentStatus(t, "an expired token", register(expired.Token, "machines"), http.StatusUnauthorized)
+
+	othersTok, err := other.CreateRegistrationToken(ctx, "machines", "")
+	if err != nil {
+		t.Fatalf("create other's token: %v", err)
+	}
+	wantAgentStatus(t, "another tenant's token", register(othersTok.Token, pool.ID), http.StatusUnauthorized)
+
+	_, err = other.CreateRegistrationToken(ctx, pool.ID, "")
+	wantStatus(t, "a token for another tenant's pool", err, http.StatusNotFound, "")
+	_, err = acme.CreateRegistrationToken(ctx, "Linux", "")
+	wantStatus(t, "a token for a dynamic pool", err, http.StatusConflict, "")
+	_, err = acme.CreateRegistrationToken(ctx, pool.ID, "forever")
+	wantStatus(t, "a bad ttl", err, http.StatusBadRequest, "")
+	_, err = acme.CreatePool(ctx, api.CreatePoolRequest{Name: "imaged", Type: api.PoolTypeStatic, Image: "ubuntu-default"})
+	wantStatus(t, "a static pool with an image", err, http.StatusBadRequest, "")
+
+	ws, err := acme.ListWorkers(ctx, false)
+	if err != nil {
+		t.Fatalf("list workers: %v", err)
+	}
+	if len(ws) != 1 {
+		t.Fatalf("acme has %d workers, want the one registered", len(ws))
+	}
+	err = other.DeleteWorker(ctx, ws[0].ID)
+	wantStatus(t, "deleting another tenant's worker", err, http.StatusNotFound, "")
+}
+
+// TestStaticPoolWaitsWhenBusy: a step on a static pool whose machines are
+// all gone waits and fails at the lease timeout, saying why; none is made.
+func TestStaticPoolWaitsWhenBusy(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, func(c *server.Config) { c.LeaseTimeout = 500 * time.Millisecond })
+	acme := s.tenant(t, "acme")
+	if _, err := acme.CreatePool(t.Context(), api.CreatePoolRequest{Name: "machines", Type: api.PoolTypeStatic}); err != nil {
+		t.Fatalf("create static pool: %v", err)
+	}
+	task, _ := runTask(t, acme, api.StepRequest{Name: "s", Pool: "machines", Syntax: "bash", Script: "true"})
+	if task.State != api.StateFailed || !strings.Contains(task.Steps[0].Error, "static pool machines has no healthy worker") {
+		t.Fatalf("task %s, step error %q", task.State, task.Steps[0].Error)
+	}
+	ws, err := acme.ListWorkers(t.Context(), true)
+	if err != nil || len(ws) != 0 {
+		t.Fatalf("workers %+v, %v; want none made", ws, err)
+	}
+}
+
+// wantAgentStatus fails t unless err is an agent call answered status.
+func wantAgentStatus(t *testing.T, what string, err error, status int) {
+	t.Helper()
+	var se *agent.StatusError
+	if !errors.As(err, &se) || se.Status != status {
+		t.Fatalf("%s: err = %v, want status %d", what, err, status)
+	}
+}
