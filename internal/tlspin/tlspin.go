@@ -24,6 +24,12 @@ const EnvFingerprint = "DYNPOOL_SERVER_FINGERPRINT"
 // certificate is not the pinned one.
 var ErrMismatch = errors.New("the server's certificate is not the one this agent was given")
 
+// ErrPlainHTTP is wrapped by the error of a request a pinned client would
+// send without TLS: a fingerprint promises an encrypted connection to one
+// server, so an http:// URL (or a redirect to one) is refused before any
+// credential leaves the machine.
+var ErrPlainHTTP = errors.New("a server fingerprint was given, so only https:// URLs are used")
+
 // Fingerprint returns "sha256:" and the hex SHA-256 of a certificate's DER
 // bytes, e.g. "sha256:3f2a…".
 func Fingerprint(der []byte) string {
@@ -55,15 +61,30 @@ func Config(fp string) *tls.Config {
 }
 
 // Client returns an HTTP client (no global timeout) whose TLS connections
-// accept only the certificate of fingerprint fp; with fp empty, the
-// default transport's checks apply.
+// accept only the certificate of fingerprint fp and which refuses plain
+// http:// requests with ErrPlainHTTP; with fp empty, the default
+// transport's checks apply.
 func Client(fp string) *http.Client {
 	if fp == "" {
 		return &http.Client{}
 	}
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.TLSClientConfig = Config(fp)
-	return &http.Client{Transport: t}
+	return &http.Client{Transport: httpsOnly{t}}
+}
+
+// httpsOnly is a RoundTripper that sends only https requests; redirects
+// pass through it too, so none can downgrade a pinned client.
+type httpsOnly struct{ next http.RoundTripper }
+
+func (h httpsOnly) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme != "https" {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, fmt.Errorf("%w: refusing %s://%s", ErrPlainHTTP, req.URL.Scheme, req.URL.Host)
+	}
+	return h.next.RoundTrip(req)
 }
 
 func normalize(fp string) string {

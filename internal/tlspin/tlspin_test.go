@@ -51,3 +51,38 @@ func TestClientTrustsOnlyThePinnedCertificate(t *testing.T) {
 	}
 	resp.Body.Close()
 }
+
+// A pinned client must not send its credentials in clear: an http:// URL,
+// or an https server redirecting to one, is refused before the request
+// leaves (found by review: the pin was silently ignored over plain HTTP).
+func TestPinnedClientRefusesPlainHTTP(t *testing.T) {
+	t.Parallel()
+	var plainHits int
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		plainHits++
+		w.WriteHeader(204)
+	}))
+	defer plain.Close()
+	tlsSrv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, plain.URL+"/stolen", http.StatusFound)
+	}))
+	defer tlsSrv.Close()
+	c := Client(Fingerprint(tlsSrv.Certificate().Raw))
+	for _, url := range []string{plain.URL, tlsSrv.URL} {
+		req, err := http.NewRequest(http.MethodPost, url, strings.NewReader("secret"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer dpr_secret")
+		resp, err := c.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		if !errors.Is(err, ErrPlainHTTP) {
+			t.Errorf("POST %s with a pin = %v, want ErrPlainHTTP", url, err)
+		}
+	}
+	if plainHits != 0 {
+		t.Errorf("the plain server was reached %d times, want 0", plainHits)
+	}
+}
