@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -68,6 +69,10 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		return ee.code
 	}
 	fmt.Fprintf(stderr, "Error: %v\n", err)
+	var unknownCA x509.UnknownAuthorityError
+	if errors.As(err, &unknownCA) {
+		fmt.Fprintf(stderr, "Hint: a dynpool server's own certificate is trusted by its fingerprint: pass --server-fingerprint or set %s to the sha256:… value the server printed at start.\n", tlspin.EnvFingerprint)
+	}
 	if ctx.Err() != nil {
 		return exitCanceled
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dynpool/dynpool/api"
+	"github.com/dynpool/dynpool/internal/tlspin"
 )
 
 // call is one request the fake API saw.
@@ -238,5 +239,22 @@ func TestTenantCreateWarnsTheKeyIsShownOnce(t *testing.T) {
 	code, out, errOut := runCLI(t.Context(), nil, "--server", f.url, "tenants", "create", "acme")
 	if code != 0 || !strings.Contains(out, "dpk_secret") || !strings.Contains(errOut, "shown only this once") {
 		t.Fatalf("exit %d, stdout %q, stderr %q; want the key and a warning", code, out, errOut)
+	}
+}
+
+// A server's self-signed certificate fails the usual checks; the error
+// alone ("certificate signed by unknown authority") does not say what to
+// do, so the CLI names the fingerprint flag.
+func TestUnknownCertificateHintsAtTheFingerprint(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewTLSServer(jsonAnswer(200, `{"images":[]}`))
+	defer srv.Close()
+	code, _, errOut := runCLI(t.Context(), nil, "--server", srv.URL, "images", "list")
+	if code != 1 || !strings.Contains(errOut, "unknown authority") || !strings.Contains(errOut, "Hint: ") || !strings.Contains(errOut, "--server-fingerprint") {
+		t.Errorf("exit %d, stderr %q; want the x509 error and a hint naming --server-fingerprint", code, errOut)
+	}
+	fp := tlspin.Fingerprint(srv.Certificate().Raw)
+	if code, _, errOut := runCLI(t.Context(), nil, "--server", srv.URL, "--server-fingerprint", fp, "images", "list"); code != 0 {
+		t.Errorf("with the fingerprint: exit %d, stderr %q", code, errOut)
 	}
 }
