@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -52,30 +53,51 @@ func isLoopback(addr net.Addr) bool {
 }
 
 // selfSigned loads the certificate kept in dir, or generates it there for
-// the names this host is reached by.
+// the names this host is reached by. Servers that share a data directory
+// (PostgreSQL replicas) and start together must end up serving the same
+// certificate: each generates into a directory of its own beside dir and
+// renames it to dir, which only the first rename wins (a directory is not
+// renamed over a non-empty one); the others load the winner's.
 func selfSigned(dir string, addr net.Addr, now time.Time) (tls.Certificate, error) {
-	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if cert, err := tls.LoadX509KeyPair(certFile, keyFile); err == nil {
-		return cert, nil
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return tls.Certificate{}, fmt.Errorf("load the generated TLS certificate: %w", err)
+	if cert, err := loadSelfSigned(dir); err == nil || !errors.Is(err, os.ErrNotExist) {
+		return cert, err
 	}
 	certPEM, keyPEM, err := tlspin.SelfSigned(hostNames(addr), now)
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("generate a TLS certificate: %w", err)
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return tls.Certificate{}, fmt.Errorf("create %s: %w", dir, err)
+	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
+		return tls.Certificate{}, fmt.Errorf("create %s: %w", filepath.Dir(dir), err)
 	}
-	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
-		return tls.Certificate{}, fmt.Errorf("write %s: %w", keyFile, err)
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), ".tls-*") // mode 0700
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("generate a TLS certificate: %w", err)
 	}
-	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
-		return tls.Certificate{}, fmt.Errorf("write %s: %w", certFile, err)
+	defer os.RemoveAll(tmp) // after the rename, a no-op
+	for name, data := range map[string][]byte{"key.pem": keyPEM, "cert.pem": certPEM} {
+		if err := os.WriteFile(filepath.Join(tmp, name), data, 0o600); err != nil {
+			return tls.Certificate{}, fmt.Errorf("write the generated TLS certificate: %w", err)
+		}
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		if errors.Is(err, fs.ErrExist) { // EEXIST or ENOTEMPTY: another start won
+			return loadSelfSigned(dir)
+		}
+		return tls.Certificate{}, fmt.Errorf("keep the generated TLS certificate: %w", err)
 	}
 	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("read the generated TLS certificate: %w", err)
+	}
+	return cert, nil
+}
+
+// loadSelfSigned loads dir's cert.pem and key.pem; the error wraps
+// os.ErrNotExist when either is missing.
+func loadSelfSigned(dir string) (tls.Certificate, error) {
+	cert, err := tls.LoadX509KeyPair(filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"))
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("load the generated TLS certificate: %w", err)
 	}
 	return cert, nil
 }
