@@ -116,6 +116,17 @@ func TestFailedAuthenticationsMakeTheSourceWait(t *testing.T) {
 	if rec := from("[::1]:6000", ft.apiKey, "/api/v1/pools"); rec.Code != http.StatusOK {
 		t.Errorf("loopback after failures: %d %s, want 200 (no back-off on the server's host)", rec.Code, rec.Body)
 	}
+	// The agent API is neither refused nor counted: a deleted machine's
+	// agent retrying with a dead credential must not lock out live agents
+	// or users behind the same address.
+	errorOf(t, from(attacker, "dpw_dead", "/agent/v1/jobs/next"), http.StatusUnauthorized, api.CodeUnauthenticated)
+	const natted = "192.0.2.9:7000"
+	for range 10 {
+		errorOf(t, from(natted, "dpw_dead", "/agent/v1/jobs/next"), http.StatusUnauthorized, api.CodeUnauthenticated)
+	}
+	if rec := from(natted, ft.apiKey, "/api/v1/pools"); rec.Code != http.StatusOK {
+		t.Errorf("after agent-API failures from the same address: %d %s, want 200", rec.Code, rec.Body)
+	}
 	if rec := from(attacker, "", "/healthz"); rec.Code != http.StatusOK {
 		t.Errorf("health probe from the waiting source: %d, want 200", rec.Code)
 	}
