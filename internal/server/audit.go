@@ -29,14 +29,11 @@ func withActor(r *http.Request, actor string) *http.Request {
 	return r.WithContext(context.WithValue(r.Context(), auditKey{}, auditWho{actor: actor, source: source}))
 }
 
-// record adds an entry to the audit log: who (from ctx; "console" for the
-// console's calls, which carry none) changed what of tenant tenantID. A
-// failure is logged: the change itself happened.
+// record adds an entry to the audit log: who and from where (from ctx,
+// as withActor put it there) changed what of tenant tenantID. A failure
+// is logged: the change itself happened.
 func (s *Server) record(ctx context.Context, tenantID, action, target, detail string) {
-	who, ok := ctx.Value(auditKey{}).(auditWho)
-	if !ok {
-		who.actor = "console"
-	}
+	who, _ := ctx.Value(auditKey{}).(auditWho)
 	e := &store.AuditEntry{Time: s.cfg.Clock.Now(), TenantID: tenantID, Actor: who.actor, Action: action,
 		Target: target, Detail: detail, Source: who.source}
 	if err := s.store.AuditAppend(context.WithoutCancel(ctx), e); err != nil {

@@ -160,3 +160,29 @@ func between(s, from, to string) string {
 	v, _, _ := strings.Cut(after, to)
 	return v
 }
+
+// A pool edited in the console is audited as the console's, from the
+// browser's address (found by review: console entries had no address).
+func TestConsoleChangesAreAudited(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, nil)
+	acme, err := s.admin.CreateTenant(t.Context(), "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := s.pool(t, clientFor(s, acme.APIKey), "Linux", "ubuntu-default")
+	c := signInConsole(t, s, acme.APIKey)
+	_, page := c.do(t, "GET", "/console/pools/"+pool.ID, nil, nil)
+	csrf := between(page, `name="csrf" value="`, `"`)
+	if resp, body := c.do(t, "POST", "/console/pools/"+pool.ID, url.Values{"csrf": {csrf}, "image": {"ubuntu-22.04"}}, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("edit in the console: %d\n%s", resp.StatusCode, body)
+	}
+	status, body := get(t, s.URL()+"/api/v1/audit?limit=1", acme.APIKey)
+	var l api.AuditList
+	if status != http.StatusOK || json.Unmarshal(body, &l) != nil || len(l.Entries) != 1 {
+		t.Fatalf("GET audit: %d %s", status, body)
+	}
+	if e := l.Entries[0]; e.Action != "pool.update" || e.Actor != "console" || e.Source != "127.0.0.1" {
+		t.Errorf("newest entry = %+v, want pool.update by the console from 127.0.0.1", e)
+	}
+}

@@ -85,7 +85,7 @@ func (s *Server) createPool(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, poolNameTaken(err, p.Name))
 		return
 	}
-	s.record(r.Context(), t.ID, "pool.create", p.ID, fmt.Sprintf("named %s, image %s", p.Name, p.Image))
+	s.record(r.Context(), t.ID, "pool.create", p.ID, poolCreated(p))
 	writeJSON(w, http.StatusCreated, s.poolAPI(p))
 }
 
@@ -238,6 +238,15 @@ func (s *Server) poolAPI(p *store.Pool) api.Pool {
 		out.Warnings = append(out.Warnings, "steps on this pool will fail: "+err.Error())
 	}
 	return out
+}
+
+// poolCreated says what a new pool is, e.g. "named web, image
+// ubuntu-default" or "named build-machines, static".
+func poolCreated(p *store.Pool) string {
+	if p.Type == api.PoolTypeStatic {
+		return "named " + p.Name + ", static"
+	}
+	return fmt.Sprintf("named %s, image %s", p.Name, p.Image)
 }
 
 // poolChanges says what an update changed, e.g. "image ubuntu-18.04 →

@@ -84,8 +84,11 @@ func (s *Server) routes() http.Handler {
 		writeJSON(w, http.StatusOK, api.Health{Status: "ready"})
 	})
 	// The console's pages; "/" itself leads there, while any other
-	// unknown path still answers the JSON 404 below.
-	mux.Handle(web.Prefix, s.console)
+	// unknown path still answers the JSON 404 below. Its changes are
+	// audited as the console's, from the browser's address.
+	mux.Handle(web.Prefix, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.console.ServeHTTP(w, withActor(r, "console"))
+	}))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, web.Prefix, http.StatusFound)
 	})

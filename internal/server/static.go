@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -68,6 +69,7 @@ func (s *Server) createRegistrationToken(w http.ResponseWriter, r *http.Request)
 		s.writeError(w, r, err)
 		return
 	}
+	s.record(r.Context(), t.ID, "registration_token.create", k.ID, fmt.Sprintf("for pool %s, expires %s", pool.Name, k.ExpiresAt.Format(time.RFC3339)))
 	writeJSON(w, http.StatusCreated, api.RegistrationToken{ID: k.ID, PoolID: pool.ID, Token: token, ExpiresAt: k.ExpiresAt})
 }
 
@@ -98,6 +100,7 @@ func (s *Server) registerStatic(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	s.record(withActor(r, "agent").Context(), wk.TenantID, "worker.register", wk.ID, fmt.Sprintf("machine %s into pool %s", wk.Name, req.Pool))
 	writeJSON(w, http.StatusOK, api.RegisterResponse{
 		WorkerID: wk.ID, Credential: credential, HeartbeatInterval: s.fleet.HeartbeatInterval().String(),
 	})
@@ -121,5 +124,6 @@ func (s *Server) deleteWorker(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	s.record(r.Context(), tenantOf(r).ID, "worker.delete", wid, "static worker deleted; its credential died")
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -51,6 +51,9 @@ func (s *Server) createStepTemplate(w http.ResponseWriter, r *http.Request) {
 	}
 	s.cfg.Logger.InfoContext(r.Context(), "step template stored", "tenant_id", tenant.ID,
 		"step_template_id", st.ID, "name", st.Name, "version", st.Version)
+	if status == http.StatusCreated {
+		s.record(r.Context(), tenant.ID, "step_template.create", st.ID, fmt.Sprintf("%s version %d", st.Name, st.Version))
+	}
 	out := stepTemplateAPI(st, true)
 	out.Warnings = warnings
 	writeJSON(w, status, out)
@@ -124,6 +127,7 @@ func (s *Server) deleteStepTemplate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.cfg.Logger.InfoContext(r.Context(), "step template deleted", "tenant_id", tenantOf(r).ID, "step_template_id", id)
+	s.record(r.Context(), tenantOf(r).ID, "step_template.delete", id, "")
 	w.WriteHeader(http.StatusNoContent)
 }
 

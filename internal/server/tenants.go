@@ -97,12 +97,13 @@ func (s *Server) updateTenant(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	// Recorded once stored: a failure below does not undo the change.
+	s.record(r.Context(), t.ID, "tenant.update", t.ID, fmt.Sprintf("overrides: idle timeout %s, max lifetime %s, max workers %d (0: the server's)",
+		t.IdleTimeout, t.MaxLifetime, t.MaxWorkers))
 	if err := s.fleet.TenantChanged(r.Context(), t); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	s.record(r.Context(), t.ID, "tenant.update", t.ID, fmt.Sprintf("overrides: idle timeout %s, max lifetime %s, max workers %d (0: the server's)",
-		t.IdleTimeout, t.MaxLifetime, t.MaxWorkers))
 	writeJSON(w, http.StatusOK, s.tenantAPI(t))
 }
 
