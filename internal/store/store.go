@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -140,11 +141,18 @@ type Store interface {
 	// State (when not empty) and every non-nil field, and returns the
 	// updated worker; ErrNotFound for an unknown id.
 	WorkerUpdate(ctx context.Context, p *WorkerUpdateParams) (*Worker, error)
-	// WorkerAcquireIdle atomically picks the idle worker of p.TenantID,
-	// p.PoolID, p.Image and p.Build that was used least recently and whose
-	// DestroyAt is after p.Now, marks it busy and returns it; ErrNotFound
-	// when there is none.
+	// WorkerAcquireIdle atomically leases a worker of p.TenantID,
+	// p.PoolID, p.Image and p.Build created after p.CreatedAfter: a busy
+	// one holding fewer than p.Capacity leases (the most loaded first, so
+	// spare workers go idle and time out), else the idle one used least
+	// recently whose DestroyAt is after p.Now. It adds one lease, marks
+	// the worker busy and returns it; ErrNotFound when there is none.
 	WorkerAcquireIdle(ctx context.Context, p *WorkerAcquireIdleParams) (*Worker, error)
+	// WorkerReleaseLease ends one lease of busy worker id when it holds
+	// more than one, and returns it; ErrConflict when it holds one or
+	// fewer (its last step: see WorkerUpdateParams.LastLease), ErrNotFound
+	// for an unknown id.
+	WorkerReleaseLease(ctx context.Context, id string) (*Worker, error)
 	// WorkerLeaseStandby atomically picks the oldest idle standby worker
 	// (no tenant) of p.Image and p.Build created after p.CreatedAfter and
 	// whose DestroyAt is after p.Now,
@@ -220,6 +228,9 @@ type Pool struct {
 	CreatedAt time.Time
 	// MaxWorkers limits the pool's live workers when > 0.
 	MaxWorkers int
+	// Capacity is how many steps of the tenant one worker of the pool
+	// runs at once, 1 or more (the API's default is 1).
+	Capacity int
 }
 
 // Task is a deployment or runbook run with its ordered steps.
@@ -316,6 +327,10 @@ type Worker struct {
 	DestroyAt        *time.Time
 	DestroyedAt      *time.Time
 	DestroyReason    string
+	// Leases is how many steps a busy worker runs now (its pool's
+	// capacity at most); 0 in every other state. WorkerUpdate keeps it so:
+	// moving a worker to busy sets 1, to any other state 0.
+	Leases int
 }
 
 // WorkerUpdateParams sets State (when not empty) and every non-nil field
@@ -324,6 +339,10 @@ type WorkerUpdateParams struct {
 	ID         string
 	FromStates []string
 	State      string
+	// LastLease, when set, applies the update only while the worker holds
+	// at most one lease, else ErrConflict: Release ends a busy worker's
+	// last step this way, so a step that leased it meanwhile is not lost.
+	LastLease bool
 
 	ResourceID       *string
 	RegistrationHash *string
@@ -349,7 +368,11 @@ type Assignment struct {
 func (p *WorkerUpdateParams) Assignments() []Assignment {
 	var out []Assignment
 	if p.State != "" {
-		out = append(out, Assignment{"state", p.State})
+		leases := 0
+		if p.State == "busy" { // api.WorkerBusy
+			leases = 1
+		}
+		out = append(out, Assignment{"state", p.State}, Assignment{"leases", leases})
 	}
 	for _, f := range []struct {
 		column string
@@ -382,13 +405,35 @@ func (p *WorkerUpdateParams) Assignments() []Assignment {
 	return out
 }
 
-// WorkerAcquireIdleParams selects the idle worker to lease for a step.
+// WorkerGuardError is the ErrConflict of a WorkerUpdate whose guard
+// (p.FromStates, p.LastLease) refused a worker in state holding leases.
+func WorkerGuardError(p *WorkerUpdateParams, state string, leases int) error {
+	if p.LastLease && leases > 1 {
+		return fmt.Errorf("it holds %d leases, not only its last: %w", leases, ErrConflict)
+	}
+	return fmt.Errorf("state %s is not one of %s: %w", state, strings.Join(p.FromStates, ", "), ErrConflict)
+}
+
+// LastLeaseError is the ErrConflict of a WorkerReleaseLease of a worker in
+// state holding leases: not busy, or busy with its last lease.
+func LastLeaseError(state string, leases int) error {
+	return fmt.Errorf("it is %s holding %d leases, not more than one: %w", state, leases, ErrConflict)
+}
+
+// WorkerAcquireIdleParams selects the worker to lease for a step.
 type WorkerAcquireIdleParams struct {
 	TenantID string
 	PoolID   string
 	Image    string
 	Build    string
 	Now      time.Time
+	// Capacity above 1 lets a busy worker holding fewer leases take one
+	// more (its pool's Capacity); 0 or 1: idle workers only.
+	Capacity int
+	// CreatedAfter, when not zero, passes over workers created at or
+	// before it: a busy worker's DestroyAt is its last idle spell's, so
+	// its max lifetime is checked this way.
+	CreatedAfter time.Time
 }
 
 // WorkerLimits bounds the live workers (LiveWorkerStates) WorkerCreate

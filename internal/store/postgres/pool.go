@@ -9,11 +9,11 @@ import (
 	"github.com/dynpool/dynpool/internal/store"
 )
 
-const poolColumns = `id, tenant_id, name, type, image, is_default, created_at, max_workers`
+const poolColumns = `id, tenant_id, name, type, image, is_default, created_at, max_workers, capacity`
 
 func scanPool(row pgx.Row) (*store.Pool, error) {
 	var p store.Pool
-	if err := row.Scan(&p.ID, &p.TenantID, &p.Name, &p.Type, &p.Image, &p.IsDefault, &p.CreatedAt, &p.MaxWorkers); err != nil {
+	if err := row.Scan(&p.ID, &p.TenantID, &p.Name, &p.Type, &p.Image, &p.IsDefault, &p.CreatedAt, &p.MaxWorkers, &p.Capacity); err != nil {
 		return nil, err
 	}
 	p.CreatedAt = utc(p.CreatedAt)
@@ -43,8 +43,8 @@ func (s *Store) PoolCreate(ctx context.Context, p *store.Pool) error {
 				return err
 			}
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO pools (`+poolColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			p.ID, p.TenantID, p.Name, p.Type, p.Image, p.IsDefault, p.CreatedAt, p.MaxWorkers)
+		_, err := tx.Exec(ctx, `INSERT INTO pools (`+poolColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			p.ID, p.TenantID, p.Name, p.Type, p.Image, p.IsDefault, p.CreatedAt, p.MaxWorkers, p.Capacity)
 		return err
 	})
 	if err != nil {
@@ -101,8 +101,8 @@ func (s *Store) PoolUpdate(ctx context.Context, p *store.Pool) error {
 				return err
 			}
 		}
-		tag, err := tx.Exec(ctx, `UPDATE pools SET name = $1, image = $2, is_default = $3, max_workers = $4 WHERE tenant_id = $5 AND id = $6`,
-			p.Name, p.Image, p.IsDefault, p.MaxWorkers, p.TenantID, p.ID)
+		tag, err := tx.Exec(ctx, `UPDATE pools SET name = $1, image = $2, is_default = $3, max_workers = $4, capacity = $5 WHERE tenant_id = $6 AND id = $7`,
+			p.Name, p.Image, p.IsDefault, p.MaxWorkers, p.Capacity, p.TenantID, p.ID)
 		if err != nil {
 			return err
 		}

@@ -14,7 +14,8 @@ import (
 
 // WorkerUpdate sets p.State (when not empty) and every non-nil field of p
 // on worker p.ID in one statement, and returns the updated worker. When
-// p.FromStates is not empty the current state must be one of them, else
+// p.FromStates is not empty the current state must be one of them, and
+// with p.LastLease the worker must hold at most one lease, else
 // ErrConflict (the worker is left unchanged). ErrNotFound for an unknown
 // id; ErrConflict when a hash set is taken by another worker.
 func (s *Store) WorkerUpdate(ctx context.Context, p *store.WorkerUpdateParams) (*store.Worker, error) {
@@ -24,6 +25,9 @@ func (s *Store) WorkerUpdate(ctx context.Context, p *store.WorkerUpdateParams) (
 	if len(p.FromStates) > 0 {
 		args = append(args, p.FromStates)
 		query += fmt.Sprintf(` AND state = ANY($%d)`, len(args))
+	}
+	if p.LastLease {
+		query += ` AND leases <= 1`
 	}
 	w, err := scanWorker(s.pool.QueryRow(ctx, query+` RETURNING `+workerColumns, args...))
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -36,13 +40,15 @@ func (s *Store) WorkerUpdate(ctx context.Context, p *store.WorkerUpdateParams) (
 }
 
 // workerGuardFailed tells why WorkerUpdate changed no row: the worker does
-// not exist (ErrNotFound) or is in none of p.FromStates (ErrConflict).
+// not exist (ErrNotFound), is in none of p.FromStates or holds more than
+// its last lease (ErrConflict).
 func (s *Store) workerGuardFailed(ctx context.Context, p *store.WorkerUpdateParams) error {
 	var state string
-	if err := s.pool.QueryRow(ctx, `SELECT state FROM workers WHERE id = $1`, p.ID).Scan(&state); err != nil {
+	var leases int
+	if err := s.pool.QueryRow(ctx, `SELECT state, leases FROM workers WHERE id = $1`, p.ID).Scan(&state, &leases); err != nil {
 		return err // pgx.ErrNoRows: mapped to ErrNotFound
 	}
-	return fmt.Errorf("state %s is not one of %s: %w", state, strings.Join(p.FromStates, ", "), store.ErrConflict)
+	return store.WorkerGuardError(p, state, leases)
 }
 
 // workerSets returns the "column = $n" assignments for p, numbered from
@@ -75,16 +81,19 @@ func workerSets(p *store.WorkerUpdateParams) ([]string, []any) {
 // WorkerUpdate, for the few milliseconds it runs) is passed over too, and
 // the caller may see ErrNotFound although it stays idle.
 func (s *Store) WorkerAcquireIdle(ctx context.Context, p *store.WorkerAcquireIdleParams) (*store.Worker, error) {
-	w, err := scanWorker(s.pool.QueryRow(ctx, `UPDATE workers SET state = $1
+	// The outer condition is checked again on the locked row, so a lease
+	// another transaction added meanwhile is counted.
+	w, err := scanWorker(s.pool.QueryRow(ctx, `UPDATE workers SET state = $1, leases = leases + 1
 		WHERE id = (
 			SELECT id FROM workers
-			WHERE tenant_id = $2 AND pool_id = $3 AND state = $4 AND image = $5 AND build = $6
-				AND (destroy_at IS NULL OR destroy_at > $7)
-			ORDER BY COALESCE(last_used_at, '0001-01-01 00:00:00+00'), created_at, id
+			WHERE tenant_id = $2 AND pool_id = $3 AND image = $5 AND build = $6 AND created_at > $9
+				AND ((state = $4 AND (destroy_at IS NULL OR destroy_at > $7)) OR (state = $1 AND leases < $8))
+			ORDER BY leases DESC, COALESCE(last_used_at, '0001-01-01 00:00:00+00'), created_at, id
 			LIMIT 1
 			FOR UPDATE SKIP LOCKED)
+			AND (state = $4 OR leases < $8)
 		RETURNING `+workerColumns,
-		api.WorkerBusy, p.TenantID, p.PoolID, api.WorkerIdle, p.Image, p.Build, p.Now))
+		api.WorkerBusy, p.TenantID, p.PoolID, api.WorkerIdle, p.Image, p.Build, p.Now, max(p.Capacity, 1), p.CreatedAfter))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("acquire idle worker in pool %s: %w", p.PoolID, store.ErrNotFound)
 	}
@@ -102,7 +111,7 @@ func (s *Store) WorkerLeaseStandby(ctx context.Context, p *store.WorkerLeaseStan
 			return err
 		}
 		var err error
-		w, err = scanWorker(tx.QueryRow(ctx, `UPDATE workers SET tenant_id = $1, pool_id = $2, state = $3, leased_at = $4
+		w, err = scanWorker(tx.QueryRow(ctx, `UPDATE workers SET tenant_id = $1, pool_id = $2, state = $3, leased_at = $4, leases = 1
 			WHERE id = (
 				SELECT id FROM workers
 				WHERE tenant_id = '' AND state = $5 AND image = $6 AND build = $7
@@ -119,6 +128,24 @@ func (s *Store) WorkerLeaseStandby(ctx context.Context, p *store.WorkerLeaseStan
 	}
 	if err != nil {
 		return nil, fmt.Errorf("lease standby worker of %s build %s: %w", p.Image, p.Build, mapErr(err))
+	}
+	return w, nil
+}
+
+// WorkerReleaseLease implements store.Store.
+func (s *Store) WorkerReleaseLease(ctx context.Context, id string) (*store.Worker, error) {
+	w, err := scanWorker(s.pool.QueryRow(ctx, `UPDATE workers SET leases = leases - 1
+		WHERE id = $1 AND state = $2 AND leases > 1
+		RETURNING `+workerColumns, id, api.WorkerBusy))
+	if errors.Is(err, pgx.ErrNoRows) {
+		var state string
+		var leases int
+		if err = s.pool.QueryRow(ctx, `SELECT state, leases FROM workers WHERE id = $1`, id).Scan(&state, &leases); err == nil {
+			err = store.LastLeaseError(state, leases)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("release a lease of worker %s: %w", id, mapErr(err))
 	}
 	return w, nil
 }

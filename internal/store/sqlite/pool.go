@@ -8,14 +8,14 @@ import (
 	"github.com/dynpool/dynpool/internal/store"
 )
 
-const poolColumns = `id, tenant_id, name, type, image, is_default, created_at, max_workers`
+const poolColumns = `id, tenant_id, name, type, image, is_default, created_at, max_workers, capacity`
 
 func scanPool(sc scanner) (*store.Pool, error) {
 	var (
 		p       store.Pool
 		created int64
 	)
-	if err := sc.Scan(&p.ID, &p.TenantID, &p.Name, &p.Type, &p.Image, &p.IsDefault, &created, &p.MaxWorkers); err != nil {
+	if err := sc.Scan(&p.ID, &p.TenantID, &p.Name, &p.Type, &p.Image, &p.IsDefault, &created, &p.MaxWorkers, &p.Capacity); err != nil {
 		return nil, err
 	}
 	p.CreatedAt = decTime(created)
@@ -33,8 +33,8 @@ func (s *Store) PoolCreate(ctx context.Context, p *store.Pool) error {
 				return err
 			}
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO pools (`+poolColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			p.ID, p.TenantID, p.Name, p.Type, p.Image, p.IsDefault, encTime(p.CreatedAt), p.MaxWorkers)
+		_, err := tx.ExecContext(ctx, `INSERT INTO pools (`+poolColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			p.ID, p.TenantID, p.Name, p.Type, p.Image, p.IsDefault, encTime(p.CreatedAt), p.MaxWorkers, p.Capacity)
 		return err
 	})
 	if err != nil {
@@ -99,8 +99,8 @@ func (s *Store) PoolUpdate(ctx context.Context, p *store.Pool) error {
 				return err
 			}
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE pools SET name = ?, image = ?, is_default = ?, max_workers = ? WHERE tenant_id = ? AND id = ?`,
-			p.Name, p.Image, p.IsDefault, p.MaxWorkers, p.TenantID, p.ID)
+		res, err := tx.ExecContext(ctx, `UPDATE pools SET name = ?, image = ?, is_default = ?, max_workers = ?, capacity = ? WHERE tenant_id = ? AND id = ?`,
+			p.Name, p.Image, p.IsDefault, p.MaxWorkers, p.Capacity, p.TenantID, p.ID)
 		if err != nil {
 			return err
 		}

@@ -16,17 +16,19 @@ import (
 // WorkerUpdate sets p.State (when not empty) and every non-nil field of p
 // on worker p.ID, and returns the updated worker. When p.FromStates is not
 // empty the current state must be one of them, else ErrConflict (the
-// worker is left unchanged). ErrNotFound for an unknown id.
+// worker is left unchanged), as when p.LastLease is set and the worker
+// holds more than one lease. ErrNotFound for an unknown id.
 func (s *Store) WorkerUpdate(ctx context.Context, p *store.WorkerUpdateParams) (*store.Worker, error) {
 	sets, args := workerSets(p)
 	var w *store.Worker
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var state string
-		if err := tx.QueryRowContext(ctx, `SELECT state FROM workers WHERE id = ?`, p.ID).Scan(&state); err != nil {
+		var leases int
+		if err := tx.QueryRowContext(ctx, `SELECT state, leases FROM workers WHERE id = ?`, p.ID).Scan(&state, &leases); err != nil {
 			return mapErr(err)
 		}
-		if len(p.FromStates) > 0 && !slices.Contains(p.FromStates, state) {
-			return fmt.Errorf("state %s is not one of %s: %w", state, strings.Join(p.FromStates, ", "), store.ErrConflict)
+		if (len(p.FromStates) > 0 && !slices.Contains(p.FromStates, state)) || (p.LastLease && leases > 1) {
+			return store.WorkerGuardError(p, state, leases)
 		}
 		var err error
 		w, err = scanWorker(tx.QueryRowContext(ctx, `UPDATE workers SET `+strings.Join(sets, ", ")+
@@ -66,15 +68,15 @@ func workerSets(p *store.WorkerUpdateParams) ([]string, []any) {
 // least), and returns it. ErrNotFound when there is none. Two callers never
 // get the same worker.
 func (s *Store) WorkerAcquireIdle(ctx context.Context, p *store.WorkerAcquireIdleParams) (*store.Worker, error) {
-	w, err := scanWorker(s.db.QueryRowContext(ctx, `UPDATE workers SET state = ?
+	w, err := scanWorker(s.db.QueryRowContext(ctx, `UPDATE workers SET state = ?1, leases = leases + 1
 		WHERE id = (
 			SELECT id FROM workers
-			WHERE tenant_id = ? AND pool_id = ? AND state = ? AND image = ? AND build = ?
-				AND (destroy_at IS NULL OR destroy_at > ?)
-			ORDER BY COALESCE(last_used_at, 0), created_at, id
+			WHERE tenant_id = ?2 AND pool_id = ?3 AND image = ?5 AND build = ?6 AND created_at > ?9
+				AND ((state = ?4 AND (destroy_at IS NULL OR destroy_at > ?7)) OR (state = ?1 AND leases < ?8))
+			ORDER BY leases DESC, COALESCE(last_used_at, 0), created_at, id
 			LIMIT 1)
 		RETURNING `+workerColumns,
-		api.WorkerBusy, p.TenantID, p.PoolID, api.WorkerIdle, p.Image, p.Build, encTime(p.Now)))
+		api.WorkerBusy, p.TenantID, p.PoolID, api.WorkerIdle, p.Image, p.Build, encTime(p.Now), max(p.Capacity, 1), encTime(p.CreatedAfter)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("acquire idle worker in pool %s: %w", p.PoolID, store.ErrNotFound)
 	}
@@ -92,7 +94,7 @@ func (s *Store) WorkerLeaseStandby(ctx context.Context, p *store.WorkerLeaseStan
 			return err
 		}
 		var err error
-		w, err = scanWorker(tx.QueryRowContext(ctx, `UPDATE workers SET tenant_id = ?, pool_id = ?, state = ?, leased_at = ?
+		w, err = scanWorker(tx.QueryRowContext(ctx, `UPDATE workers SET tenant_id = ?, pool_id = ?, state = ?, leased_at = ?, leases = 1
 			WHERE id = (
 				SELECT id FROM workers
 				WHERE tenant_id = '' AND state = ? AND image = ? AND build = ?
@@ -108,6 +110,24 @@ func (s *Store) WorkerLeaseStandby(ctx context.Context, p *store.WorkerLeaseStan
 	}
 	if err != nil {
 		return nil, fmt.Errorf("lease standby worker of %s build %s: %w", p.Image, p.Build, mapErr(err))
+	}
+	return w, nil
+}
+
+// WorkerReleaseLease implements store.Store.
+func (s *Store) WorkerReleaseLease(ctx context.Context, id string) (*store.Worker, error) {
+	w, err := scanWorker(s.db.QueryRowContext(ctx, `UPDATE workers SET leases = leases - 1
+		WHERE id = ? AND state = ? AND leases > 1
+		RETURNING `+workerColumns, id, api.WorkerBusy))
+	if errors.Is(err, sql.ErrNoRows) {
+		var state string
+		var leases int
+		if err = s.db.QueryRowContext(ctx, `SELECT state, leases FROM workers WHERE id = ?`, id).Scan(&state, &leases); err == nil {
+			err = store.LastLeaseError(state, leases)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("release a lease of worker %s: %w", id, mapErr(err))
 	}
 	return w, nil
 }

@@ -39,7 +39,7 @@ func testPool(t *testing.T, open opener) {
 		s := open(t)
 		newTenant(t, s, "t1", 0)
 		want := &store.Pool{ID: "p1", TenantID: "t1", Name: "linux", Type: "static", Image: "ubuntu-22.04",
-			IsDefault: true, CreatedAt: t0, MaxWorkers: 7}
+			IsDefault: true, CreatedAt: t0, MaxWorkers: 7, Capacity: 4}
 		must(t, "create", s.PoolCreate(t.Context(), want))
 		for _, key := range []string{"p1", "linux"} {
 			got, err := s.PoolGet(t.Context(), "t1", key)
@@ -148,14 +148,14 @@ func testPool(t *testing.T, open opener) {
 		p := newPool(t, s, "t1", "p1", "linux", true, 0)
 		newPool(t, s, "t1", "p2", "windows", false, time.Second)
 		upd := *p
-		upd.Name, upd.Image, upd.IsDefault, upd.MaxWorkers = "ubuntu", "ubuntu-24.04", false, 3
+		upd.Name, upd.Image, upd.IsDefault, upd.MaxWorkers, upd.Capacity = "ubuntu", "ubuntu-24.04", false, 3, 2
 		upd.Type, upd.CreatedAt = "ignored", at(time.Hour)
 		must(t, "update", s.PoolUpdate(t.Context(), &upd))
 		got, err := s.PoolGet(t.Context(), "t1", "ubuntu")
 		must(t, "get by new name", err)
 		want := *p
-		want.Name, want.Image, want.IsDefault, want.MaxWorkers = "ubuntu", "ubuntu-24.04", false, 3
-		check(t, "pool after update (name, image, is_default, max_workers change)", got, &want)
+		want.Name, want.Image, want.IsDefault, want.MaxWorkers, want.Capacity = "ubuntu", "ubuntu-24.04", false, 3, 2
+		check(t, "pool after update (name, image, is_default, max_workers, capacity change)", got, &want)
 		_, err = s.PoolGet(t.Context(), "t1", "linux")
 		wantErr(t, "get by old name", err, store.ErrNotFound)
 

@@ -21,6 +21,9 @@ func newWorker(t *testing.T, s store.Store, id, tenant, pool, state string, d ti
 	if mutate != nil {
 		mutate(w)
 	}
+	if w.State == api.WorkerBusy && w.Leases == 0 {
+		w.Leases = 1 // as a lease leaves it
+	}
 	must(t, "create worker "+id, s.WorkerCreate(t.Context(), w, store.WorkerLimits{}))
 	return w
 }

@@ -42,8 +42,8 @@ func testWorkerAcquireIdle(t *testing.T, open opener) {
 		got, err := s.WorkerGet(t.Context(), "fresh")
 		must(t, "get", err)
 		want := *fresh
-		want.State = api.WorkerBusy
-		check(t, "acquired worker (only the state changes)", got, &want)
+		want.State, want.Leases = api.WorkerBusy, 1
+		check(t, "acquired worker (only the state and its leases change)", got, &want)
 	})
 	t.Run("SkipsNonMatching", func(t *testing.T) {
 		t.Parallel()
@@ -119,6 +119,101 @@ func testWorkerAcquireIdle(t *testing.T, open opener) {
 		}
 		if len(got) != idle || notFound != acquirers-idle {
 			t.Errorf("%d workers acquired and %d not found, want %d and %d", len(got), notFound, idle, acquirers-idle)
+		}
+	})
+	t.Run("Capacity", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		newWorker(t, s, "idle", "t1", "p1", api.WorkerIdle, 0, nil)
+		newWorker(t, s, "busy", "t1", "p1", api.WorkerBusy, time.Second, nil)
+		newWorker(t, s, "old", "t1", "p1", api.WorkerBusy, -time.Hour, nil)
+		take := func(capacity int) (*store.Worker, error) {
+			return s.WorkerAcquireIdle(t.Context(), &store.WorkerAcquireIdleParams{TenantID: "t1", PoolID: "p1",
+				Image: "ubuntu-22.04", Build: "b1", Now: t0, Capacity: capacity, CreatedAfter: at(-time.Minute)})
+		}
+		// The busiest worker with a free place first; "old" is past
+		// CreatedAfter (its max lifetime) and gets no more steps.
+		for i, want := range []struct {
+			id     string
+			leases int
+		}{{"busy", 2}, {"busy", 3}, {"idle", 1}, {"idle", 2}, {"idle", 3}} {
+			got, err := take(3)
+			must(t, fmt.Sprintf("acquire %d", i), err)
+			if got.ID != want.id || got.State != api.WorkerBusy || got.Leases != want.leases {
+				t.Fatalf("acquire %d: %s %s with %d leases, want %s busy with %d", i, got.ID, got.State, got.Leases, want.id, want.leases)
+			}
+		}
+		_, err := take(3)
+		wantErr(t, "acquire with every place taken", err, store.ErrNotFound)
+
+		_, err = s.WorkerUpdate(t.Context(), &store.WorkerUpdateParams{ID: "busy", FromStates: []string{api.WorkerBusy},
+			State: api.WorkerIdle, LastLease: true})
+		wantErr(t, "end the last lease of a worker holding 3", err, store.ErrConflict)
+		for _, want := range []int{2, 1} {
+			w, err := s.WorkerReleaseLease(t.Context(), "busy")
+			must(t, "release a lease", err)
+			if w.State != api.WorkerBusy || w.Leases != want {
+				t.Fatalf("after releasing a lease: %s with %d leases, want busy with %d", w.State, w.Leases, want)
+			}
+		}
+		_, err = s.WorkerReleaseLease(t.Context(), "busy")
+		wantErr(t, "release the last lease as if it were not", err, store.ErrConflict)
+		w, err := s.WorkerUpdate(t.Context(), &store.WorkerUpdateParams{ID: "busy", FromStates: []string{api.WorkerBusy},
+			State: api.WorkerIdle, LastLease: true})
+		must(t, "end the last lease", err)
+		if w.State != api.WorkerIdle || w.Leases != 0 {
+			t.Errorf("after the last lease: %s with %d leases, want idle with 0", w.State, w.Leases)
+		}
+		_, err = s.WorkerReleaseLease(t.Context(), "busy")
+		wantErr(t, "release a lease of an idle worker", err, store.ErrConflict)
+		_, err = s.WorkerReleaseLease(t.Context(), "missing")
+		wantErr(t, "release a lease of an unknown worker", err, store.ErrNotFound)
+		w, err = s.WorkerUpdate(t.Context(), &store.WorkerUpdateParams{ID: "idle", State: api.WorkerDestroying})
+		must(t, "destroy", err)
+		if w.Leases != 0 {
+			t.Errorf("a destroying worker holds %d leases, want 0", w.Leases)
+		}
+	})
+	t.Run("CapacityRace", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		const workers, capacity, acquirers = 4, 3, 30
+		for i := range workers {
+			newWorker(t, s, fmt.Sprintf("w%d", i), "t1", "p1", api.WorkerIdle, time.Duration(i)*time.Second, nil)
+		}
+		var (
+			wg       sync.WaitGroup
+			mu       sync.Mutex
+			got      = map[string]int{}
+			notFound int
+		)
+		for range acquirers {
+			wg.Go(func() {
+				w, err := s.WorkerAcquireIdle(t.Context(), &store.WorkerAcquireIdleParams{TenantID: "t1", PoolID: "p1",
+					Image: "ubuntu-22.04", Build: "b1", Now: t0, Capacity: capacity})
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case errors.Is(err, store.ErrNotFound):
+					notFound++
+				case err != nil:
+					t.Errorf("acquire: %v", err)
+				default:
+					got[w.ID]++
+				}
+			})
+		}
+		wg.Wait()
+		for id, n := range got {
+			w, err := s.WorkerGet(t.Context(), id)
+			must(t, "get", err)
+			if n > capacity || w.Leases != n {
+				t.Errorf("worker %s handed out %d times and holds %d leases, want at most %d and equal", id, n, w.Leases, capacity)
+			}
+		}
+		// SKIP LOCKED may pass over a worker being leased: fewer, never more.
+		if taken := acquirers - notFound; taken > workers*capacity {
+			t.Errorf("%d leases taken, more than the %d places", taken, workers*capacity)
 		}
 	})
 }

@@ -46,7 +46,7 @@ func testWorkerLeaseStandby(t *testing.T, open opener) {
 		got, err := leaseStandby(t, s, "t1", now, 0)
 		must(t, "lease", err)
 		want := *older
-		want.TenantID, want.PoolID, want.State, want.LeasedAt = "t1", "p1", api.WorkerBusy, ptr(now)
+		want.TenantID, want.PoolID, want.State, want.LeasedAt, want.Leases = "t1", "p1", api.WorkerBusy, ptr(now), 1
 		check(t, "leased standby worker", got, &want)
 		standby, err := s.WorkerList(t.Context(), &store.WorkerListParams{Standby: true, States: []string{api.WorkerIdle}})
 		must(t, "list standby", err)
