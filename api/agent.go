@@ -9,8 +9,10 @@ import "time"
 //     credential scoped to its one worker, used as the bearer token for
 //     every later call.
 //  2. POST /agent/v1/heartbeat every HeartbeatInterval.
-//  3. GET /agent/v1/jobs/next?wait=30s long-polls for a job: 200 with a Job,
-//     or 204 when none arrived in time.
+//  3. GET /agent/v1/jobs/next?wait=30s&running=ID… long-polls for a job
+//     other than those it runs (one running=ID each): 200 with a Job, or
+//     204 when none arrived in time. A worker of a pool of capacity N runs
+//     up to N jobs at once, so it polls again while jobs run.
 //  4. POST /agent/v1/jobs/{id}/log with output lines as they come; the answer
 //     says whether the job was canceled.
 //  5. POST /agent/v1/jobs/{id}/complete with the exit code.

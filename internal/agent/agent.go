@@ -116,19 +116,36 @@ func stopped(ctx context.Context, logger *slog.Logger, cause error) error {
 	}
 }
 
-// loop acquires and runs jobs one at a time until an error stops it.
+// loop takes jobs and runs each in a goroutine of its own until an error
+// stops it (a job's, or the poll's). The server hands a worker as many
+// jobs at once as its pool's capacity lets (one by default); each poll
+// names the jobs running here, so the server hands a job again only when
+// the answer that handed it was lost. Jobs still running when the loop
+// stops are canceled and waited for.
 func (a *agent) loop(ctx context.Context) error {
+	ctx, stop := context.WithCancelCause(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		stop(nil)
+		wg.Wait()
+	}()
 	for {
-		job, err := a.client.nextJob(ctx, a.cfg.PollWait)
+		job, err := a.client.nextJob(ctx, a.cfg.PollWait, a.runningJobs())
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
 		if err != nil {
 			return gone(err, true)
 		}
 		if job == nil {
 			continue
 		}
-		if err := a.runJob(ctx, job); err != nil {
-			return err
-		}
+		jobCtx, cancel := a.track(ctx, job)
+		wg.Go(func() {
+			if err := a.runJob(ctx, job, jobCtx, cancel); err != nil {
+				stop(err)
+			}
+		})
 	}
 }
 

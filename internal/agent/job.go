@@ -20,18 +20,36 @@ var errJobCanceled = errors.New("canceled")
 // stopTimeout bounds the completion report sent while the agent stops.
 const stopTimeout = 10 * time.Second
 
-// runJob runs job and reports its end. It returns an error only when the
-// agent must stop: the worker is gone, or the server cannot be told. A job
-// whose output the server refuses as too large (413) completes failed and
-// the agent goes on.
-func (a *agent) runJob(ctx context.Context, job *api.Job) error {
-	logger := a.logger.With("job_id", job.ID, "task_id", job.TaskID, "step", job.Step)
-	logger.InfoContext(ctx, "job started", "syntax", job.Syntax)
+// track counts job as running here from now on, so the next poll names
+// it (see loop), and returns its context, which cancelJob cancels.
+func (a *agent) track(ctx context.Context, job *api.Job) (context.Context, context.CancelCauseFunc) {
 	jobCtx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
 	a.mu.Lock()
 	a.running[job.ID] = cancel
 	a.mu.Unlock()
+	return jobCtx, cancel
+}
+
+// runningJobs lists the ids of the jobs running here.
+func (a *agent) runningJobs() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ids := make([]string, 0, len(a.running))
+	for id := range a.running {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// runJob runs job, tracked (see track) with jobCtx and cancel, and
+// reports its end. It returns an error only when the agent must stop: the
+// worker is gone, or the server cannot be told. A job whose output the
+// server refuses as too large (413) completes failed and the agent goes
+// on.
+func (a *agent) runJob(ctx context.Context, job *api.Job, jobCtx context.Context, cancel context.CancelCauseFunc) error {
+	logger := a.logger.With("job_id", job.ID, "task_id", job.TaskID, "step", job.Step)
+	logger.InfoContext(ctx, "job started", "syntax", job.Syntax)
+	defer cancel(nil)
 	defer func() {
 		a.mu.Lock()
 		delete(a.running, job.ID)

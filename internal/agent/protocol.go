@@ -32,11 +32,15 @@ func (c *client) heartbeat(ctx context.Context) (*api.HeartbeatResponse, error) 
 	return &resp, nil
 }
 
-// nextJob long-polls for a job for at most wait; it returns nil, nil when
-// none came.
-func (c *client) nextJob(ctx context.Context, wait time.Duration) (*api.Job, error) {
+// nextJob long-polls for a job other than the running ones for at most
+// wait; it returns nil, nil when none came.
+func (c *client) nextJob(ctx context.Context, wait time.Duration, running []string) (*api.Job, error) {
 	var job api.Job
-	path := "/agent/v1/jobs/next?wait=" + url.QueryEscape(wait.String())
+	q := url.Values{"wait": {wait.String()}}
+	for _, id := range running {
+		q.Add("running", id)
+	}
+	path := "/agent/v1/jobs/next?" + q.Encode()
 	status, err := c.call(ctx, http.MethodGet, path, wait+pollSlack, nil, &job)
 	if err != nil {
 		return nil, fmt.Errorf("acquire job: %w", err)

@@ -13,17 +13,23 @@ import (
 // meanwhile), ends its machine and marks it destroyed with reason. A worker
 // no longer in one of from was taken by someone else: nothing is done.
 func (f *Fleet) destroy(ctx context.Context, w *store.Worker, from []string, reason string) error {
+	_, err := f.destroyGuarded(ctx, &store.WorkerUpdateParams{ID: w.ID, FromStates: from}, reason)
+	return err
+}
+
+// destroyGuarded is destroy for the worker guard.ID while guard's
+// conditions (FromStates, LastLease) hold; it reports whether they held.
+func (f *Fleet) destroyGuarded(ctx context.Context, guard *store.WorkerUpdateParams, reason string) (bool, error) {
 	now := f.cfg.Clock.Now()
-	w, err := f.store.WorkerUpdate(ctx, &store.WorkerUpdateParams{
-		ID: w.ID, FromStates: from, State: api.WorkerDestroying, DestroyReason: &reason, DestroyAt: &now,
-	})
+	guard.State, guard.DestroyReason, guard.DestroyAt = api.WorkerDestroying, &reason, &now
+	w, err := f.store.WorkerUpdate(ctx, guard)
 	if errors.Is(err, store.ErrConflict) {
-		return nil
+		return false, nil
 	}
 	if err != nil {
-		return fmt.Errorf("destroy worker: %w", err)
+		return false, fmt.Errorf("destroy worker: %w", err)
 	}
-	return f.finish(ctx, w, api.WorkerDestroyed, reason)
+	return true, f.finish(ctx, w, api.WorkerDestroyed, reason)
 }
 
 // finish ends w's machine, if it has one, and records the final state.

@@ -143,10 +143,14 @@ type Target struct {
 	// Acquire leases one of the pool's registered machines or waits for
 	// one, never creating a worker.
 	Static bool
+	// Capacity is how many steps of the tenant one worker runs at once
+	// (the pool's capacity; 0 or 1: one).
+	Capacity int
 }
 
 // Acquire returns a worker leased to p.Tenant, in state busy, for one
-// step: an idle worker of the tenant's pool and build, else a standby
+// step: a busy worker of the tenant's pool and build with a free place
+// (Target.Capacity), else an idle one, else a standby
 // worker of that build, else a new one. It waits (until ctx ends) for a
 // new worker to register, and while a limit is reached (the tenant's,
 // the provider's, the creations in flight or the creation rate), in the
@@ -251,9 +255,18 @@ func (f *Fleet) Acquire(ctx context.Context, p *AcquireParams) (*store.Worker, e
 // or a standby worker of target, or creates one (provisioning; the caller
 // waits for it to register).
 func (f *Fleet) tryAcquire(ctx context.Context, p *AcquireParams, target *Target) (*store.Worker, error) {
-	w, err := f.store.WorkerAcquireIdle(ctx, &store.WorkerAcquireIdleParams{
-		TenantID: p.Tenant.ID, PoolID: p.PoolID, Image: target.Image, Build: target.Build, Now: f.cfg.Clock.Now(),
-	})
+	now := f.cfg.Clock.Now()
+	params := &store.WorkerAcquireIdleParams{
+		TenantID: p.Tenant.ID, PoolID: p.PoolID, Image: target.Image, Build: target.Build, Now: now,
+		Capacity: target.Capacity,
+	}
+	if !target.Static {
+		// A busy worker's DestroyAt is from its last idle spell: its max
+		// lifetime is checked here.
+		_, maxLife := f.Timeouts(p.Tenant)
+		params.CreatedAfter = now.Add(-maxLife)
+	}
+	w, err := f.store.WorkerAcquireIdle(ctx, params)
 	if err == nil {
 		return w, nil
 	}
@@ -461,14 +474,39 @@ func (f *Fleet) claimWhenRegistered(ctx context.Context, w *store.Worker) (*stor
 	}
 }
 
-// Release ends w's current step: the worker becomes idle, due for
-// destruction at the earlier of its idle timeout and its max lifetime; a
-// worker already at its max lifetime, or one [Config.Retire] retires, is
-// destroyed now. A static worker just becomes idle: no timeout applies.
+// Release ends one step of w. A worker still running other steps of its
+// tenant (a pool of capacity > 1) keeps running them, with a place free.
+// Else the worker becomes idle, due for destruction at the earlier of its
+// idle timeout and its max lifetime; a worker already at its max
+// lifetime, or one [Config.Retire] retires, is destroyed now. A static
+// worker just becomes idle: no timeout applies.
 func (f *Fleet) Release(ctx context.Context, w *store.Worker) error {
 	if isStatic(w) {
 		return f.releaseStatic(ctx, w)
 	}
+	for {
+		_, err := f.store.WorkerReleaseLease(ctx, w.ID)
+		if err == nil {
+			f.hub.Notify("released/" + w.TenantID)
+			return nil
+		}
+		if !errors.Is(err, store.ErrConflict) {
+			return fmt.Errorf("release worker %s: %w", w.ID, err)
+		}
+		err = f.releaseLast(ctx, w)
+		if !errors.Is(err, errLeasedMeanwhile) {
+			return err
+		}
+	}
+}
+
+// errLeasedMeanwhile says another step leased a worker while its last
+// step was being released: the release starts again.
+var errLeasedMeanwhile = errors.New("leased by another step meanwhile")
+
+// releaseLast ends the last step of busy worker w (see Release), or
+// returns errLeasedMeanwhile.
+func (f *Fleet) releaseLast(ctx context.Context, w *store.Worker) error {
 	t, err := f.store.TenantGet(ctx, w.TenantID)
 	if err != nil {
 		return fmt.Errorf("release worker %s: %w", w.ID, err)
@@ -476,25 +514,26 @@ func (f *Fleet) Release(ctx context.Context, w *store.Worker) error {
 	now := f.cfg.Clock.Now()
 	idle, maxLife := f.Timeouts(t)
 	end := w.CreatedAt.Add(maxLife)
-	if !now.Before(end) {
-		f.cfg.Logger.InfoContext(ctx, "worker reached max lifetime", "worker_id", w.ID, "tenant_id", w.TenantID)
-		return f.destroy(ctx, w, []string{api.WorkerBusy}, api.DestroyMaxLifetime)
-	}
+	last := &store.WorkerUpdateParams{ID: w.ID, FromStates: []string{api.WorkerBusy}, LastLease: true}
 	reason, err := f.cfg.Retire(ctx, w)
 	if err != nil {
 		return fmt.Errorf("release worker %s: %w", w.ID, err)
 	}
+	if !now.Before(end) {
+		reason = api.DestroyMaxLifetime
+	}
 	if reason != "" {
-		f.cfg.Logger.InfoContext(ctx, "recycling worker after its step", "worker_id", w.ID, "tenant_id", w.TenantID, "reason", reason)
-		return f.destroy(ctx, w, []string{api.WorkerBusy}, reason)
+		f.cfg.Logger.InfoContext(ctx, "destroying worker after its last step", "worker_id", w.ID, "tenant_id", w.TenantID, "reason", reason)
+		done, err := f.destroyGuarded(ctx, last, reason)
+		if err == nil && !done {
+			err = f.leasedMeanwhile(ctx, w.ID, nil)
+		}
+		return err
 	}
 	destroyAt := earliest(now.Add(idle), end)
-	_, err = f.store.WorkerUpdate(ctx, &store.WorkerUpdateParams{
-		ID: w.ID, FromStates: []string{api.WorkerBusy}, State: api.WorkerIdle,
-		LastUsedAt: &now, DestroyAt: &destroyAt,
-	})
-	if err != nil {
-		return fmt.Errorf("release worker %s: %w", w.ID, err)
+	last.State, last.LastUsedAt, last.DestroyAt = api.WorkerIdle, &now, &destroyAt
+	if _, err = f.store.WorkerUpdate(ctx, last); err != nil {
+		return f.leasedMeanwhile(ctx, w.ID, fmt.Errorf("release worker %s: %w", w.ID, err))
 	}
 	f.hub.Notify("released/" + w.TenantID)
 	if f.cfg.MaxWorkers > 0 {
@@ -502,6 +541,21 @@ func (f *Fleet) Release(ctx context.Context, w *store.Worker) error {
 		f.hub.Notify(capacityKey)
 	}
 	return nil
+}
+
+// leasedMeanwhile returns errLeasedMeanwhile when worker id is busy with
+// more than one lease (another step leased it while its last was being
+// released), else fallback: the worker left busy some other way, and
+// there is nothing more to release.
+func (f *Fleet) leasedMeanwhile(ctx context.Context, id string, fallback error) error {
+	cur, err := f.store.WorkerGet(ctx, id)
+	if err != nil {
+		return fmt.Errorf("release worker %s: %w", id, err)
+	}
+	if cur.State == api.WorkerBusy && cur.Leases > 1 {
+		return errLeasedMeanwhile
+	}
+	return fallback
 }
 
 // Timeouts returns the idle timeout and max lifetime that apply to t:

@@ -46,7 +46,7 @@ func (s *Server) nextJob(w http.ResponseWriter, r *http.Request) {
 		}
 		wait = d
 	}
-	job, err := s.runner.NextJob(r.Context(), workerOf(r), wait)
+	job, err := s.runner.NextJob(r.Context(), workerOf(r), wait, r.URL.Query()["running"])
 	if err != nil {
 		s.writeError(w, r, err)
 		return

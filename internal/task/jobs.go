@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/dynpool/dynpool/api"
@@ -15,9 +16,10 @@ import (
 // running on its worker (another worker's job, or one that ended).
 var ErrJobNotFound = errors.New("job not found")
 
-// NextJob returns the step leased to worker w that no agent has taken yet,
-// marking it taken, or nil after wait when there is none.
-func (r *Runner) NextJob(ctx context.Context, w *store.Worker, wait time.Duration) (*api.Job, error) {
+// NextJob returns a step leased to worker w that its agent does not run
+// (running lists the jobs it runs), marking it taken, or nil after wait
+// when there is none.
+func (r *Runner) NextJob(ctx context.Context, w *store.Worker, wait time.Duration, running []string) (*api.Job, error) {
 	timer := r.cfg.Clock.NewTimer(wait)
 	defer timer.Stop()
 	// Only this worker's agent polls here: when it stops (its worker was
@@ -25,7 +27,7 @@ func (r *Runner) NextJob(ctx context.Context, w *store.Worker, wait time.Duratio
 	defer r.hub.Forget("job/" + w.ID)
 	for {
 		queued := r.hub.Wait("job/" + w.ID)
-		job, err := r.takeJob(ctx, w)
+		job, err := r.takeJob(ctx, w, running)
 		if job != nil || err != nil {
 			return job, err
 		}
@@ -39,7 +41,7 @@ func (r *Runner) NextJob(ctx context.Context, w *store.Worker, wait time.Duratio
 	}
 }
 
-func (r *Runner) takeJob(ctx context.Context, w *store.Worker) (*api.Job, error) {
+func (r *Runner) takeJob(ctx context.Context, w *store.Worker, running []string) (*api.Job, error) {
 	steps, err := r.store.StepListByWorker(ctx, w.ID, api.StateRunning)
 	if err != nil {
 		return nil, fmt.Errorf("list steps of worker %s: %w", w.ID, err)
@@ -49,13 +51,13 @@ func (r *Runner) takeJob(ctx context.Context, w *store.Worker) (*api.Job, error)
 		if err != nil {
 			return nil, fmt.Errorf("get task of step %s: %w", s.ID, err)
 		}
-		if t.State == api.StateCanceled {
+		if t.State == api.StateCanceled || slices.Contains(running, s.ID) {
 			continue
 		}
 		if s.DispatchedAt != nil {
-			// An agent runs one job at a time and asks for the next only
-			// when it holds none: the answer that handed it this step was
-			// lost, so hand it again rather than leave the step running.
+			// Handed, yet not among the jobs the agent says it runs: the
+			// answer that handed it was lost, so hand it again rather
+			// than leave the step running.
 			r.log(ctx, s.TaskID, s.Name, api.LevelVerbose, "Worker %s asked again for the step it was handed; handing it again", w.ID)
 		} else {
 			err := r.store.StepDispatch(ctx, s.ID, r.cfg.Clock.Now())

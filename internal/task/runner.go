@@ -170,12 +170,13 @@ type stranded struct {
 	lastUsed time.Time
 }
 
-// idleBusyWorkers releases busy workers that no running step holds: a
-// server died between leasing one and recording it on its step, or between
-// a step's end and the release. A worker is released only when it was
-// found so, in the same busy spell, for a whole lease period: a live
-// server closes those gaps within milliseconds. It returns the workers
-// found so, to pass to the next call.
+// idleBusyWorkers releases the leases of busy workers that no running
+// step holds (a worker holds one lease a step): a server died between
+// leasing one and recording it on its step, or between a step's end and
+// the release. A lease is released only when it was found so, in the
+// same busy spell, for a whole lease period: a live server closes those
+// gaps within milliseconds. One lease goes per call and worker. It
+// returns the workers found so, to pass to the next call.
 func (r *Runner) idleBusyWorkers(ctx context.Context, seen map[string]stranded) (map[string]stranded, error) {
 	busy, err := r.store.WorkerList(ctx, &store.WorkerListParams{States: []string{api.WorkerBusy}})
 	if err != nil {
@@ -188,7 +189,7 @@ func (r *Runner) idleBusyWorkers(ctx context.Context, seen map[string]stranded) 
 		if err != nil {
 			return seen, fmt.Errorf("list steps of worker %s: %w", w.ID, err)
 		}
-		if len(steps) > 0 {
+		if len(steps) >= w.Leases {
 			continue
 		}
 		spell := stranded{since: now}
@@ -202,7 +203,8 @@ func (r *Runner) idleBusyWorkers(ctx context.Context, seen map[string]stranded) 
 			found[w.ID] = spell
 			continue
 		}
-		r.cfg.Logger.InfoContext(ctx, "releasing a worker no step holds", "worker_id", w.ID, "tenant_id", w.TenantID)
+		r.cfg.Logger.InfoContext(ctx, "releasing a worker lease no step holds", "worker_id", w.ID, "tenant_id", w.TenantID,
+			"leases", w.Leases, "running_steps", len(steps))
 		r.release(ctx, w)
 	}
 	return found, nil

@@ -137,7 +137,7 @@ func (h *harness) waitTask(id, what string, cond func(*store.Task) bool) *store.
 
 func (h *harness) job(w *store.Worker) *api.Job {
 	h.t.Helper()
-	job, err := h.runner.NextJob(h.t.Context(), w, 0)
+	job, err := h.runner.NextJob(h.t.Context(), w, 0, nil)
 	if err != nil {
 		h.t.Fatalf("next job: %v", err)
 	}

@@ -70,7 +70,9 @@ func (r *Runner) resolveStep(ctx context.Context, t *store.Task, s *store.Step) 
 	if err := prov.Supports(res.Image.OS, res.Build.Artifacts); err != nil {
 		return nil, refuse("pool %q: %v", pool.Name, err)
 	}
-	return &stepTarget{pool: pool, res: res, fleet: FleetTarget(cat, res, prov)}, nil
+	ft := FleetTarget(cat, res, prov)
+	ft.Capacity = pool.Capacity
+	return &stepTarget{pool: pool, res: res, fleet: ft}, nil
 }
 
 // FleetTarget is the worker a resolution of cat asks for, as prov makes
