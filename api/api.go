@@ -190,6 +190,9 @@ type Pool struct {
 	IsDefault     bool   `json:"is_default"`
 	// MaxWorkers is the pool's limit of live workers; 0 means none.
 	MaxWorkers int `json:"max_workers"`
+	// Capacity is how many steps of the tenant one worker of the pool
+	// runs at once (1 to MaxPoolCapacity).
+	Capacity int `json:"capacity"`
 	// Deprecated is true when ResolvedImage is deprecated and Image is not
 	// an alias.
 	Deprecated bool `json:"deprecated"`
@@ -216,7 +219,14 @@ type CreatePoolRequest struct {
 	// MaxWorkers is the most live workers the pool may hold; 0 means no
 	// limit but the tenant's.
 	MaxWorkers int `json:"max_workers,omitempty"`
+	// Capacity is how many steps of the tenant one worker runs at once,
+	// 1 to MaxPoolCapacity; 0 means 1. Dynamic pools only.
+	Capacity int `json:"capacity,omitempty"`
 }
+
+// MaxPoolCapacity bounds a pool's capacity: beyond it, one worker's
+// machine would hardly run that many steps well; make more workers.
+const MaxPoolCapacity = 32
 
 // UpdatePoolRequest is the body of PATCH /api/v1/pools/{id}; a nil field is
 // left unchanged. IsDefault may only be set to true (another pool then
@@ -226,6 +236,7 @@ type UpdatePoolRequest struct {
 	Image      *string `json:"image,omitempty"`
 	IsDefault  *bool   `json:"is_default,omitempty"`
 	MaxWorkers *int    `json:"max_workers,omitempty"`
+	Capacity   *int    `json:"capacity,omitempty"`
 }
 
 // Script syntaxes a step may use.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/spf13/cobra"
 
@@ -70,6 +71,7 @@ func newPoolsCreateCmd(a *app) *cobra.Command {
 	cmd.Flags().StringVar(&req.Image, "image", "", "image id or alias id (see: dynpool images list)")
 	cmd.Flags().BoolVar(&req.IsDefault, "default", false, "make it the tenant's default pool")
 	cmd.Flags().IntVar(&req.MaxWorkers, "max-workers", 0, "most live workers the pool may hold (0: no limit but the tenant's)")
+	cmd.Flags().IntVar(&req.Capacity, "capacity", 0, capacityUsage+" (default 1)")
 	cmd.Flags().BoolVar(&static, "static", false, "a static pool: machines of your own register into it (see: dynpool pools registration-token)")
 	cmd.MarkFlagsMutuallyExclusive("image", "static")
 	cmd.MarkFlagsOneRequired("image", "static")
@@ -80,10 +82,10 @@ func newPoolsCreateCmd(a *app) *cobra.Command {
 func newPoolsEditCmd(a *app) *cobra.Command {
 	var name, image string
 	var isDefault bool
-	var maxWorkers int
+	var maxWorkers, capacity int
 	cmd := &cobra.Command{
 		Use:   "edit ID",
-		Short: "Rename a pool, change its image or its worker limit, or make it the default",
+		Short: "Rename a pool, change its image, worker limit or capacity, or make it the default",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var req api.UpdatePoolRequest
@@ -100,8 +102,11 @@ func newPoolsEditCmd(a *app) *cobra.Command {
 			if f.Changed("max-workers") {
 				req.MaxWorkers = &maxWorkers
 			}
+			if f.Changed("capacity") {
+				req.Capacity = &capacity
+			}
 			if req == (api.UpdatePoolRequest{}) {
-				return fmt.Errorf("nothing to change: give --name, --image, --max-workers or --default")
+				return fmt.Errorf("nothing to change: give --name, --image, --max-workers, --capacity or --default")
 			}
 			p, err := a.client().UpdatePool(cmd.Context(), args[0], req)
 			if err != nil {
@@ -114,8 +119,12 @@ func newPoolsEditCmd(a *app) *cobra.Command {
 	cmd.Flags().StringVar(&image, "image", "", "new image id or alias id")
 	cmd.Flags().BoolVar(&isDefault, "default", false, "make it the tenant's default pool")
 	cmd.Flags().IntVar(&maxWorkers, "max-workers", 0, "most live workers the pool may hold (0: no limit but the tenant's)")
+	cmd.Flags().IntVar(&capacity, "capacity", 1, capacityUsage)
 	return cmd
 }
+
+// capacityUsage explains --capacity.
+const capacityUsage = "how many steps one worker runs at once (1 to 32; steps of one worker share its machine)"
 
 // printPools prints v as JSON, or ps as a table followed by each pool's
 // warnings.
@@ -124,7 +133,7 @@ func printPools(cmd *cobra.Command, a *app, v any, ps []api.Pool) error {
 	if a.output == outputJSON {
 		return printJSON(w, v)
 	}
-	tb := newTable(w, "ID", "NAME", "TYPE", "IMAGE", "RESOLVED", "DEFAULT", "STATUS")
+	tb := newTable(w, "ID", "NAME", "TYPE", "IMAGE", "RESOLVED", "DEFAULT", "CAPACITY", "STATUS")
 	for _, p := range ps {
 		status := "ok"
 		switch {
@@ -135,7 +144,7 @@ func printPools(cmd *cobra.Command, a *app, v any, ps []api.Pool) error {
 		case p.ImageStatus == api.ImageStatusPreview:
 			status = "Preview"
 		}
-		tb.row(p.ID, p.Name, p.Type, p.Image, p.ResolvedImage, yesNo(p.IsDefault), status)
+		tb.row(p.ID, p.Name, p.Type, p.Image, p.ResolvedImage, yesNo(p.IsDefault), strconv.Itoa(p.Capacity), status)
 	}
 	if err := tb.flush(); err != nil {
 		return err

@@ -10,11 +10,11 @@ import (
 )
 
 const poolsJSON = `{"pools":[
- {"id":"p1","name":"linux","type":"dynamic","image":"ubuntu-default","resolved_image":"ubuntu-22.04","is_default":true,"deprecated":false,"image_status":"active","warnings":[]},
- {"id":"p2","name":"old","type":"dynamic","image":"ubuntu-18.04","resolved_image":"ubuntu-18.04","is_default":false,"deprecated":true,"image_status":"deprecated",
+ {"id":"p1","name":"linux","type":"dynamic","image":"ubuntu-default","resolved_image":"ubuntu-22.04","is_default":true,"capacity":4,"deprecated":false,"image_status":"active","warnings":[]},
+ {"id":"p2","name":"old","type":"dynamic","image":"ubuntu-18.04","resolved_image":"ubuntu-18.04","is_default":false,"capacity":1,"deprecated":true,"image_status":"deprecated",
   "warnings":["image ubuntu-18.04 is deprecated and is decommissioned on 2026-10-13; change the pool to ubuntu-default"]},
- {"id":"p3","name":"gone","type":"dynamic","image":"ubuntu-16.04","resolved_image":"ubuntu-16.04","is_default":false,"deprecated":false,"image_status":"decommissioned","warnings":[]},
- {"id":"p4","name":"next","type":"dynamic","image":"ubuntu-24.04","resolved_image":"ubuntu-24.04","is_default":false,"deprecated":false,"image_status":"preview","warnings":[]}]}`
+ {"id":"p3","name":"gone","type":"dynamic","image":"ubuntu-16.04","resolved_image":"ubuntu-16.04","is_default":false,"capacity":1,"deprecated":false,"image_status":"decommissioned","warnings":[]},
+ {"id":"p4","name":"next","type":"dynamic","image":"ubuntu-24.04","resolved_image":"ubuntu-24.04","is_default":false,"capacity":1,"deprecated":false,"image_status":"preview","warnings":[]}]}`
 
 func TestPoolsListTable(t *testing.T) {
 	t.Parallel()
@@ -23,11 +23,11 @@ func TestPoolsListTable(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	want := `ID  NAME   TYPE     IMAGE           RESOLVED      DEFAULT  STATUS
-p1  linux  dynamic  ubuntu-default  ubuntu-22.04  yes      ok
-p2  old    dynamic  ubuntu-18.04    ubuntu-18.04  no       Deprecated
-p3  gone   dynamic  ubuntu-16.04    ubuntu-16.04  no       Decommissioned
-p4  next   dynamic  ubuntu-24.04    ubuntu-24.04  no       Preview
+	want := `ID  NAME   TYPE     IMAGE           RESOLVED      DEFAULT  CAPACITY  STATUS
+p1  linux  dynamic  ubuntu-default  ubuntu-22.04  yes      4         ok
+p2  old    dynamic  ubuntu-18.04    ubuntu-18.04  no       1         Deprecated
+p3  gone   dynamic  ubuntu-16.04    ubuntu-16.04  no       1         Decommissioned
+p4  next   dynamic  ubuntu-24.04    ubuntu-24.04  no       1         Preview
 warning: pool old: image ubuntu-18.04 is deprecated and is decommissioned on 2026-10-13; change the pool to ubuntu-default
 `
 	if out != want {
@@ -70,6 +70,10 @@ func TestPoolsWrites(t *testing.T) {
 			"PATCH /api/v1/pools/p1", `{"image":"ubuntu-22.04","is_default":true}`, "p1  linux"},
 		{"create with a limit", []string{"pools", "create", "linux", "--image", "ubuntu-22.04", "--max-workers", "3"},
 			"POST /api/v1/pools", `{"name":"linux","image":"ubuntu-22.04","max_workers":3}`, "p1  linux"},
+		{"create with a capacity", []string{"pools", "create", "linux", "--image", "ubuntu-22.04", "--capacity", "4"},
+			"POST /api/v1/pools", `{"name":"linux","image":"ubuntu-22.04","capacity":4}`, "p1  linux"},
+		{"change the capacity", []string{"pools", "edit", "p1", "--capacity", "2"},
+			"PATCH /api/v1/pools/p1", `{"capacity":2}`, "p1  linux"},
 		{"remove the limit", []string{"pools", "edit", "p1", "--max-workers", "0"},
 			"PATCH /api/v1/pools/p1", `{"max_workers":0}`, "p1  linux"},
 		{"rename json", []string{"-o", "json", "pools", "edit", "p1", "--name", "linux"},

@@ -69,7 +69,10 @@ func (s *Server) createPool(w http.ResponseWriter, r *http.Request) {
 	t := tenantOf(r)
 	p := &store.Pool{
 		ID: id.New("p"), TenantID: t.ID, Name: strings.TrimSpace(req.Name), Type: req.Type,
-		Image: req.Image, IsDefault: req.IsDefault, MaxWorkers: req.MaxWorkers, CreatedAt: s.cfg.Clock.Now(),
+		Image: req.Image, IsDefault: req.IsDefault, MaxWorkers: req.MaxWorkers, Capacity: req.Capacity, CreatedAt: s.cfg.Clock.Now(),
+	}
+	if p.Capacity == 0 {
+		p.Capacity = 1
 	}
 	if p.Type == "" {
 		p.Type = api.PoolTypeDynamic
@@ -121,6 +124,9 @@ func (s *Server) poolUpdate(ctx context.Context, tenantID, id string, req *api.U
 	}
 	if req.MaxWorkers != nil {
 		p.MaxWorkers = *req.MaxWorkers
+	}
+	if req.Capacity != nil {
+		p.Capacity = *req.Capacity
 	}
 	if req.IsDefault != nil {
 		if !*req.IsDefault {
@@ -187,6 +193,9 @@ func (s *Server) checkPool(p *store.Pool, checkImage bool) error {
 	if err := validation.Text("name", p.Name); err != nil {
 		return err
 	}
+	if p.Capacity < 1 || p.Capacity > api.MaxPoolCapacity {
+		return validation.Errorf("capacity", "%d is not from 1 to %d: give how many steps of the tenant one worker runs at once", p.Capacity, api.MaxPoolCapacity)
+	}
 	if p.Type == api.PoolTypeStatic {
 		return checkStaticPool(p)
 	}
@@ -217,7 +226,7 @@ func (s *Server) checkPool(p *store.Pool, checkImage bool) error {
 }
 
 func (s *Server) poolAPI(p *store.Pool) api.Pool {
-	out := api.Pool{ID: p.ID, Name: p.Name, Type: p.Type, Image: p.Image, IsDefault: p.IsDefault, MaxWorkers: p.MaxWorkers, Warnings: []string{}}
+	out := api.Pool{ID: p.ID, Name: p.Name, Type: p.Type, Image: p.Image, IsDefault: p.IsDefault, MaxWorkers: p.MaxWorkers, Capacity: p.Capacity, Warnings: []string{}}
 	if p.Type == api.PoolTypeStatic {
 		return out // no image to resolve
 	}
@@ -261,6 +270,9 @@ func poolChanges(before, after *store.Pool) string {
 	}
 	if before.MaxWorkers != after.MaxWorkers {
 		changes = append(changes, fmt.Sprintf("max workers %d → %d", before.MaxWorkers, after.MaxWorkers))
+	}
+	if before.Capacity != after.Capacity {
+		changes = append(changes, fmt.Sprintf("capacity %d → %d", before.Capacity, after.Capacity))
 	}
 	if before.IsDefault != after.IsDefault {
 		changes = append(changes, "made the default pool")

@@ -30,6 +30,9 @@ func checkStaticPool(p *store.Pool) error {
 	if p.MaxWorkers != 0 {
 		return validation.Errorf("max_workers", "a static pool holds the machines registered into it; it takes no worker limit")
 	}
+	if p.Capacity != 1 {
+		return validation.Errorf("capacity", "a static pool's machines run one step at a time (not yet configurable)")
+	}
 	return nil
 }
 
