@@ -179,6 +179,7 @@ type Store interface {
 	StepTemplateStore
 	AuditStore
 	RegistrationTokenStore
+	LineStore
 
 	Close() error
 }

@@ -61,6 +61,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Artifact", func(t *testing.T) { testArtifact(t, opener) })
 	t.Run("StepTemplate", func(t *testing.T) { testStepTemplate(t, opener) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, opener) })
+	t.Run("Line", func(t *testing.T) { testLine(t, opener) })
 }
 
 // opener gives a subtest its own store.
