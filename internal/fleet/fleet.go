@@ -97,6 +97,7 @@ func New(cfg Config, st store.Store, p provider.Provider) (*Fleet, error) {
 	cfg.Metrics.init(p.Name())
 	f := &Fleet{cfg: cfg, store: st, provider: p, hub: cfg.Hub,
 		standbyWake: make(chan struct{}, 1), standbyRetry: make(map[string]standbyRetry)}
+	f.line = line{f: f}
 	if cfg.CreateRate > 0 {
 		// A burst of one second's worth of creations, at least one.
 		f.createRate = rate.NewLimiter(rate.Limit(cfg.CreateRate), max(1, int(cfg.CreateRate)))
@@ -154,7 +155,8 @@ type Target struct {
 // worker of that build, else a new one. It waits (until ctx ends) for a
 // new worker to register, and while a limit is reached (the tenant's,
 // the provider's, the creations in flight or the creation rate), in the
-// line of the tenant's pool on this server (see line). Errors: ctx's error wrapped
+// line of the tenant's pool, shared by the servers on the store (see
+// line). Errors: ctx's error wrapped
 // with the last reason for waiting (ErrLimitReached), or the provider's
 // error when creation fails.
 func (f *Fleet) Acquire(ctx context.Context, p *AcquireParams) (*store.Worker, error) {
@@ -164,7 +166,7 @@ func (f *Fleet) Acquire(ctx context.Context, p *AcquireParams) (*store.Worker, e
 	var spot *place
 	defer func() {
 		if spot != nil {
-			f.line.leave(queue, spot)
+			f.line.leave(ctx, spot)
 		}
 	}()
 	wait := func(d time.Duration, why error, wakes ...<-chan struct{}) error {
@@ -174,15 +176,11 @@ func (f *Fleet) Acquire(ctx context.Context, p *AcquireParams) (*store.Worker, e
 		waitingFor = why
 		timer := f.cfg.Clock.NewTimer(d)
 		defer timer.Stop()
-		var turn <-chan struct{}
-		if spot != nil {
-			turn = spot.turn
-		}
-		wakes = append(wakes, nil, nil)
+		wakes = append(wakes, nil, nil, nil)
 		select {
 		case <-wakes[0]:
 		case <-wakes[1]:
-		case <-turn:
+		case <-wakes[2]:
 		case <-timer.Chan():
 		case <-ctx.Done():
 			return &WaitError{Err: ctx.Err(), Reason: why}
@@ -195,18 +193,34 @@ func (f *Fleet) Acquire(ctx context.Context, p *AcquireParams) (*store.Worker, e
 		// back anywhere; the timer is a safety net for a wake-up lost
 		// between servers.
 		released, capacity := f.hub.Wait("released/"+tenant), f.hub.Wait(capacityKey)
-		if spot == nil && f.line.waiting(queue) {
-			spot = f.line.join(queue) // no jumping the line
+		if spot == nil {
+			waiting, err := f.line.waiting(ctx, queue)
+			if err != nil {
+				return nil, fmt.Errorf("waiting line: %w", err)
+			}
+			if waiting {
+				if spot, err = f.line.join(ctx, queue); err != nil { // no jumping the line
+					return nil, fmt.Errorf("waiting line: %w", err)
+				}
+			}
 		}
-		if spot != nil && !f.line.first(queue, spot) {
-			why := waitingFor
-			if why == nil {
-				why = fmt.Errorf("%w: earlier steps of this tenant's pool wait for a worker first", ErrLimitReached)
+		var turn <-chan struct{} // taken before the look, so no leave is missed
+		if spot != nil {
+			turn = f.line.turn(queue)
+			first, err := f.line.first(ctx, spot)
+			if err != nil {
+				return nil, fmt.Errorf("waiting line: %w", err)
 			}
-			if err := wait(recheckPeriod, why, released, capacity); err != nil {
-				return nil, err
+			if !first {
+				why := waitingFor
+				if why == nil {
+					why = fmt.Errorf("%w: earlier steps of this tenant's pool wait for a worker first", ErrLimitReached)
+				}
+				if err := wait(recheckPeriod, why, released, capacity, turn); err != nil {
+					return nil, err
+				}
+				continue
 			}
-			continue
 		}
 		target, err := p.Target(ctx)
 		if err != nil {
@@ -220,7 +234,7 @@ func (f *Fleet) Acquire(ctx context.Context, p *AcquireParams) (*store.Worker, e
 			// The line is about the limits; waiting for registration is
 			// this step's own business.
 			if spot != nil {
-				f.line.leave(queue, spot)
+				f.line.leave(ctx, spot)
 				spot = nil
 			}
 			if w, err = f.claimWhenRegistered(ctx, w); err != nil || w != nil {
@@ -230,13 +244,18 @@ func (f *Fleet) Acquire(ctx context.Context, p *AcquireParams) (*store.Worker, e
 			// is as good as ours was, so try again from the top.
 		case errors.Is(err, ErrLimitReached), errors.Is(err, ErrNoStaticWorker):
 			if spot == nil {
-				spot = f.line.join(queue)
+				var jerr error
+				if spot, jerr = f.line.join(ctx, queue); jerr != nil {
+					return nil, fmt.Errorf("waiting line: %w", jerr)
+				}
 			}
 			d := recheckPeriod
 			if errors.Is(err, errCreateRate) {
-				d = f.createEvery
+				// Not longer than recheckPeriod: the place in the line is
+				// renewed on each look (lineTTL).
+				d = min(f.createEvery, recheckPeriod)
 			}
-			if err := wait(d, err, released, capacity); err != nil {
+			if err := wait(d, err, released, capacity, turn); err != nil {
 				return nil, err
 			}
 		case ctx.Err() != nil:

@@ -1,76 +1,93 @@
 package fleet
 
-import "sync"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
 
-// line keeps, on this server, the steps of each tenant's pool that wait
-// for a worker because a limit was reached, in arrival order (one queue
-// per key, "<tenant>/<pool>"). Only the first of a queue tries again when
-// capacity may have come back, so a tenant with a burst of waiting steps
-// gets one try per wake-up, as a tenant with one step does (a burst does
-// not starve other tenants), and the steps of one pool get workers first
-// in, first out. Steps that arrive while their queue is not empty join its
-// end rather than try first. With replicas, each server keeps its own
-// line.
+	"github.com/dynpool/dynpool/internal/id"
+	"github.com/dynpool/dynpool/internal/store"
+)
+
+// lineTTL is how long a waiter keeps its place in the line without
+// renewing it. A waiter renews it each time it looks again (at least
+// every recheckPeriod, at most createBackoffMax after a provider error),
+// so only the waiters of a server that died lose theirs: they hold up
+// their line for lineTTL at most.
+const lineTTL = 2 * createBackoffMax
+
+// line keeps, in the store and so for every server on it, the steps of
+// each tenant's pool that wait for a worker because a limit was reached,
+// in arrival order (one line per key, "<tenant>/<pool>"). Only the first
+// of a line tries again when capacity may have come back, so a tenant
+// with a burst of waiting steps gets one try per wake-up, as a tenant
+// with one step does (a burst does not starve other tenants), and the
+// steps of one pool get workers first in, first out, whichever replica
+// runs them. Steps that arrive while their line is not empty join its
+// end rather than try first.
 type line struct {
-	mu     sync.Mutex
-	queues map[string][]*place
+	f *Fleet
 }
 
-// place is one step's place in its queue.
+// place is one step's place in its line.
 type place struct {
-	// turn receives a value when the place becomes the first of its queue.
-	turn chan struct{}
+	key, id string
 }
 
-// join adds a place at the end of key's queue.
-func (l *line) join(key string) *place {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.queues == nil {
-		l.queues = make(map[string][]*place)
+// join adds a place at the end of key's line.
+func (l line) join(ctx context.Context, key string) (*place, error) {
+	now := l.f.cfg.Clock.Now()
+	p := &place{key: key, id: id.New("wait")}
+	if err := l.f.store.LineJoin(ctx, key, p.id, now, now.Add(lineTTL)); err != nil {
+		return nil, err
 	}
-	p := &place{turn: make(chan struct{}, 1)}
-	l.queues[key] = append(l.queues[key], p)
-	return p
+	return p, nil
 }
 
-// first reports whether p is the first of key's queue.
-func (l *line) first(key string, p *place) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	q := l.queues[key]
-	return len(q) > 0 && q[0] == p
-}
-
-// waiting reports whether key's queue holds anyone.
-func (l *line) waiting(key string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.queues[key]) > 0
-}
-
-// leave removes p from key's queue and, when p was first, tells the next
-// place it is its turn.
-func (l *line) leave(key string, p *place) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	q := l.queues[key]
-	for i, x := range q {
-		if x != p {
-			continue
+// first reports whether p is the first of its line, keeping its place
+// for another lineTTL. A place that expired meanwhile (this server was
+// too slow to renew it) joins the end again.
+func (l line) first(ctx context.Context, p *place) (bool, error) {
+	now := l.f.cfg.Clock.Now()
+	first, err := l.f.store.LineFirst(ctx, p.key, p.id, now, now.Add(lineTTL))
+	if errors.Is(err, store.ErrNotFound) {
+		again, err := l.join(ctx, p.key)
+		if err != nil {
+			return false, err
 		}
-		q = append(q[:i:i], q[i+1:]...)
-		if i == 0 && len(q) > 0 {
-			select {
-			case q[0].turn <- struct{}{}:
-			default:
-			}
+		p.id = again.id
+		first, err = l.f.store.LineFirst(ctx, p.key, p.id, now, now.Add(lineTTL))
+		if err != nil {
+			return false, err
 		}
-		break
 	}
-	if len(q) == 0 {
-		delete(l.queues, key)
-	} else {
-		l.queues[key] = q
+	if err != nil {
+		return false, err
 	}
+	return first == p.id, nil
+}
+
+// waiting reports whether key's line holds anyone.
+func (l line) waiting(ctx context.Context, key string) (bool, error) {
+	now := l.f.cfg.Clock.Now()
+	first, err := l.f.store.LineFirst(ctx, key, "", now, time.Time{})
+	return first != "", err
+}
+
+// turn returns a channel that receives when a place of key's line is
+// left, on any server: the next in line may be first now.
+func (l line) turn(key string) <-chan struct{} {
+	return l.f.hub.Wait("line/" + key)
+}
+
+// leave removes p from its line and wakes the others of the line. It
+// runs on a context of its own: a step whose wait was canceled leaves too.
+func (l line) leave(ctx context.Context, p *place) {
+	ctx = context.WithoutCancel(ctx)
+	if err := l.f.store.LineLeave(ctx, p.id); err != nil {
+		// The place expires after lineTTL anyway.
+		l.f.cfg.Logger.ErrorContext(ctx, "leave the waiting line", "line", p.key, "error", fmt.Errorf("%w (the place expires in %s)", err, lineTTL))
+	}
+	l.f.hub.Notify("line/" + p.key)
 }
