@@ -32,9 +32,22 @@ type RegisterResponse struct {
 	HeartbeatInterval string `json:"heartbeat_interval"`
 }
 
+// HeartbeatRequest is the body of POST /agent/v1/heartbeat. An empty body
+// (an agent older than this field) counts as no running job.
+type HeartbeatRequest struct {
+	// RunningJobs are the ids of the jobs the agent runs now, at most one
+	// for the agents of this version. The server answers with those of
+	// them it no longer counts as running on this worker (CancelJobs), and
+	// keeps an unavailable static worker unavailable until it is empty.
+	RunningJobs []string `json:"running_jobs,omitempty"`
+}
+
 // HeartbeatResponse is the answer to POST /agent/v1/heartbeat.
 type HeartbeatResponse struct {
-	// CancelJobs lists jobs of this worker the agent must stop.
+	// CancelJobs lists jobs the agent must stop: those of this worker whose
+	// task was canceled, and those of RunningJobs the server already ended
+	// (failed because the worker was unavailable, canceled, or not this
+	// worker's).
 	CancelJobs []string `json:"cancel_jobs,omitempty"`
 }
 

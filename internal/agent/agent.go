@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -160,7 +162,7 @@ func (a *agent) heartbeats(ctx context.Context, stop context.CancelCauseFunc, in
 			return
 		case <-t.C:
 		}
-		resp, err := a.client.heartbeat(ctx)
+		resp, err := a.client.heartbeat(ctx, api.HeartbeatRequest{RunningJobs: a.runningJobs()})
 		if err != nil {
 			stop(gone(err, true))
 			return
@@ -169,6 +171,13 @@ func (a *agent) heartbeats(ctx context.Context, stop context.CancelCauseFunc, in
 			a.cancelJob(ctx, id, "heartbeat")
 		}
 	}
+}
+
+// runningJobs returns the ids of the jobs running here, sorted.
+func (a *agent) runningJobs() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Sorted(maps.Keys(a.running))
 }
 
 // cancelJob stops job id if it is running here.

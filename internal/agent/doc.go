@@ -8,8 +8,10 @@
 // credential the server answered, scoped to this one worker:
 //
 //  1. POST /agent/v1/register → worker id, credential, heartbeat interval.
-//  2. A goroutine calls POST /agent/v1/heartbeat every interval; the answer
-//     lists jobs to cancel.
+//  2. A goroutine calls POST /agent/v1/heartbeat every interval with the
+//     jobs running here; the answer lists jobs to cancel (canceled tasks,
+//     and jobs the server already ended, such as a step it failed while
+//     this agent was unreachable).
 //  3. GET /agent/v1/jobs/next long-polls for a job (200 with a job, 204 when
 //     none came within [Config.PollWait]).
 //  4. The job's script runs through a [Runner] in a fresh directory under

@@ -30,17 +30,6 @@ func (a *agent) track(ctx context.Context, job *api.Job) (context.Context, conte
 	return jobCtx, cancel
 }
 
-// runningJobs lists the ids of the jobs running here.
-func (a *agent) runningJobs() []string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	ids := make([]string, 0, len(a.running))
-	for id := range a.running {
-		ids = append(ids, id)
-	}
-	return ids
-}
-
 // runJob runs job, tracked (see track) with jobCtx and cancel, and
 // reports its end. It returns an error only when the agent must stop: the
 // worker is gone, or the server cannot be told. A job whose output the

@@ -24,9 +24,9 @@ func (c *client) register(ctx context.Context) (*api.RegisterResponse, time.Dura
 	return &resp, interval, nil
 }
 
-func (c *client) heartbeat(ctx context.Context) (*api.HeartbeatResponse, error) {
+func (c *client) heartbeat(ctx context.Context, req api.HeartbeatRequest) (*api.HeartbeatResponse, error) {
 	var resp api.HeartbeatResponse
-	if _, err := c.call(ctx, http.MethodPost, "/agent/v1/heartbeat", callTimeout, struct{}{}, &resp); err != nil {
+	if _, err := c.call(ctx, http.MethodPost, "/agent/v1/heartbeat", callTimeout, req, &resp); err != nil {
 		return nil, fmt.Errorf("heartbeat: %w", err)
 	}
 	return &resp, nil

@@ -100,16 +100,27 @@ func (f *Fleet) Authenticate(ctx context.Context, credential string) (*store.Wor
 	return w, nil
 }
 
-// Heartbeat records that w's agent is alive; an unavailable static
-// worker becomes idle again.
-func (f *Fleet) Heartbeat(ctx context.Context, w *store.Worker) error {
+// Heartbeat records that w's agent is alive; running counts the jobs it
+// says it runs. An unavailable static worker becomes idle again, but only
+// once its agent runs no job: until then it may still run a script the
+// server failed when it found the worker unavailable (the heartbeat's
+// answer tells the agent to stop it), and must take no new step.
+func (f *Fleet) Heartbeat(ctx context.Context, w *store.Worker, running int) error {
 	now := f.cfg.Clock.Now()
-	_, err := f.store.WorkerUpdate(ctx, &store.WorkerUpdateParams{ID: w.ID, LastHeartbeatAt: &now})
+	// The state is read from this update, not from w (read when the call
+	// was authenticated), so a worker marked unavailable in between is
+	// seen so.
+	cur, err := f.store.WorkerUpdate(ctx, &store.WorkerUpdateParams{ID: w.ID, LastHeartbeatAt: &now})
 	if err != nil {
 		return fmt.Errorf("heartbeat of worker %s: %w", w.ID, err)
 	}
-	if isStatic(w) && w.State == api.WorkerUnavailable {
-		return f.revive(ctx, w)
+	if isStatic(cur) && cur.State == api.WorkerUnavailable {
+		if running > 0 {
+			f.cfg.Logger.InfoContext(ctx, "static worker stays unavailable: its agent still runs a job",
+				"worker_id", w.ID, "tenant_id", w.TenantID, "running", running)
+			return nil
+		}
+		return f.revive(ctx, cur)
 	}
 	return nil
 }

@@ -28,7 +28,9 @@ type harness struct {
 	store store.Store
 	prov  *fake.Provider
 	fleet *fleet.Fleet
-	lost  chan string
+	// cfg is the configuration fleet was made with.
+	cfg  fleet.Config
+	lost chan string
 	// retired maps a worker id to the reason Config.Retire gives for it.
 	retired sync.Map
 }
@@ -57,6 +59,7 @@ func newHarness(t *testing.T, mutate ...func(*fleet.Config)) *harness {
 	for _, m := range mutate {
 		m(&cfg)
 	}
+	h.cfg = cfg
 	h.fleet, err = fleet.New(cfg, st, h.prov)
 	if err != nil {
 		t.Fatalf("new fleet: %v", err)
@@ -433,7 +436,7 @@ func TestSilentAgentIsLost(t *testing.T) {
 	h := newHarness(t)
 	w := h.acquire(params(h.tenant("acme"), "1"))
 	h.clock.Advance(fleet.DefaultHeartbeatTimeout / 2)
-	if err := h.fleet.Heartbeat(t.Context(), w); err != nil {
+	if err := h.fleet.Heartbeat(t.Context(), w, 0); err != nil {
 		t.Fatalf("heartbeat: %v", err)
 	}
 	h.clock.Advance(fleet.DefaultHeartbeatTimeout)

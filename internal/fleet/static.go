@@ -115,11 +115,13 @@ func (f *Fleet) checkStatic(ctx context.Context, w *store.Worker, now time.Time)
 		return nil
 	}
 	reason := fmt.Sprintf("is unavailable: its agent sent no heartbeat for %s", now.Sub(*w.LastHeartbeatAt).Round(time.Second))
+	// w was read before the provider list: a heartbeat since then wins.
+	silentSince := now.Add(-f.cfg.HeartbeatTimeout)
 	marked, err := f.store.WorkerUpdate(ctx, &store.WorkerUpdateParams{
-		ID: w.ID, FromStates: []string{w.State}, State: api.WorkerUnavailable,
+		ID: w.ID, FromStates: []string{w.State}, HeartbeatBefore: &silentSince, State: api.WorkerUnavailable,
 	})
 	if errors.Is(err, store.ErrConflict) {
-		return nil // it changed meanwhile; the next reconcile looks again
+		return nil // it changed or heartbeated meanwhile; the next reconcile looks again
 	}
 	if err != nil {
 		return fmt.Errorf("mark static worker %s unavailable: %w", w.ID, err)
@@ -148,9 +150,11 @@ func (f *Fleet) revive(ctx context.Context, w *store.Worker) error {
 
 // DeleteStatic deletes static worker workerID of tenant tenantID, in any
 // live state: it becomes destroyed (reason api.DestroyDeleted), its
-// credential dies, and a step it was running fails. ErrNotFound for an
-// unknown worker or another tenant's, ErrNotStatic for a worker a
-// provider made, ErrConflict for one already gone.
+// credential dies, and a step it was running fails. The credential dies
+// in the first update, with DestroyAt now: should recording the end fail,
+// the worker is left destroying with no way in, and the reaper finishes
+// it. ErrNotFound for an unknown worker or another tenant's, ErrNotStatic
+// for a worker a provider made, ErrConflict for one already gone.
 func (f *Fleet) DeleteStatic(ctx context.Context, tenantID, workerID string) error {
 	w, err := f.store.WorkerGet(ctx, workerID)
 	if err != nil {
@@ -162,19 +166,18 @@ func (f *Fleet) DeleteStatic(ctx context.Context, tenantID, workerID string) err
 	if !isStatic(w) {
 		return fmt.Errorf("delete worker %s: %w", workerID, ErrNotStatic)
 	}
-	reason := api.DestroyDeleted
+	reason, now, none := api.DestroyDeleted, f.cfg.Clock.Now(), ""
 	w, err = f.store.WorkerUpdate(ctx, &store.WorkerUpdateParams{
 		ID: w.ID, FromStates: []string{api.WorkerIdle, api.WorkerBusy, api.WorkerDraining, api.WorkerUnavailable},
-		State: api.WorkerDestroying, DestroyReason: &reason,
+		State: api.WorkerDestroying, DestroyReason: &reason, DestroyAt: &now, CredentialHash: &none,
 	})
 	if err != nil {
 		return fmt.Errorf("delete worker %s: %w", workerID, err)
 	}
-	if err := f.finish(ctx, w, api.WorkerDestroyed, reason); err != nil {
-		return err
-	}
+	// Its agent can no longer report: a step it was running fails now,
+	// whether or not the end is recorded at once.
 	f.cfg.OnLost(w, "was deleted by its tenant")
-	return nil
+	return f.finish(ctx, w, api.WorkerDestroyed, reason)
 }
 
 // releaseStatic makes static worker w idle after its step: no idle

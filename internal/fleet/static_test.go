@@ -87,7 +87,7 @@ func TestStaticWorkerLifecycle(t *testing.T) {
 	if err := h.fleet.Release(ctx, got); err != nil {
 		t.Fatalf("release: %v", err)
 	}
-	if err := h.fleet.Heartbeat(ctx, got); err != nil {
+	if err := h.fleet.Heartbeat(ctx, got, 0); err != nil {
 		t.Fatalf("heartbeat: %v", err)
 	}
 	h.clock.Advance(fleet.DefaultHeartbeatTimeout) // not past the heartbeat timeout
@@ -132,7 +132,7 @@ func TestStaticWorkerLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatalf("authenticate an unavailable worker: %v", err)
 	}
-	if err := h.fleet.Heartbeat(ctx, cur); err != nil {
+	if err := h.fleet.Heartbeat(ctx, cur, 0); err != nil {
 		t.Fatalf("heartbeat: %v", err)
 	}
 	if st := h.worker(w.ID).State; st != api.WorkerIdle {

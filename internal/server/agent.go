@@ -22,13 +22,30 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// maxRunningJobs bounds the job ids a heartbeat may list; an agent runs
+// one job at a time.
+const maxRunningJobs = 16
+
+// heartbeat answers POST /agent/v1/heartbeat: the worker is alive, and
+// its agent learns which of its jobs to stop.
 func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request) {
+	var req api.HeartbeatRequest
+	if r.ContentLength != 0 { // an empty body: an agent older than HeartbeatRequest
+		if err := decode(w, r, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	if len(req.RunningJobs) > maxRunningJobs {
+		s.writeError(w, r, validation.Errorf("running_jobs", "%d jobs listed; an agent runs at most %d", len(req.RunningJobs), maxRunningJobs))
+		return
+	}
 	wk := workerOf(r)
-	if err := s.fleet.Heartbeat(r.Context(), wk); err != nil {
+	if err := s.fleet.Heartbeat(r.Context(), wk, len(req.RunningJobs)); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	cancel, err := s.runner.CancelJobs(r.Context(), wk)
+	cancel, err := s.runner.CancelJobs(r.Context(), wk, req.RunningJobs)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -286,3 +286,62 @@ func wantAgentStatus(t *testing.T, what string, err error, status int) {
 		t.Fatalf("%s: err = %v, want status %d", what, err, status)
 	}
 }
+
+// TestUnavailableStaticWorkerStopsTheScriptTheServerFailed: a machine
+// whose agent froze while running a silent script is found unavailable
+// and its step fails. When the agent comes back it is told to stop that
+// script, and the worker turns idle only once it has: the next step does
+// not land on an agent still busy with a script nobody waits for.
+func TestUnavailableStaticWorkerStopsTheScriptTheServerFailed(t *testing.T) {
+	t.Parallel()
+	s := staticServer(t)
+	acme := s.tenant(t, "acme")
+	if _, err := acme.CreatePool(t.Context(), api.CreatePoolRequest{Name: "machines", Type: api.PoolTypeStatic}); err != nil {
+		t.Fatalf("create static pool: %v", err)
+	}
+	m := registerMachine(t, s, acme, "machines", "box-1")
+	pidFile := filepath.Join(t.TempDir(), "script.pid")
+	frozen := make(chan struct{})
+	go func() {
+		defer close(frozen)
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if _, err := os.Stat(pidFile); err == nil {
+				if err := m.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+					t.Errorf("freeze agent: %v", err)
+				}
+				return
+			}
+		}
+		t.Errorf("the script never started")
+	}()
+	// The script ignores SIGTERM: the agent needs ScriptKillGrace to stop
+	// it, and the worker must not be idle meanwhile.
+	script := fmt.Sprintf("trap '' TERM; echo $$ > %[1]s.tmp && mv %[1]s.tmp %[1]s; sleep 60", pidFile)
+	task, _ := runTask(t, acme, api.StepRequest{Name: "silent", Pool: "machines", Syntax: "bash", Script: script})
+	<-frozen
+	if task.State != api.StateFailed || !strings.Contains(task.Steps[0].Error, "unavailable") {
+		t.Fatalf("task %s, step error %q; want failed because the worker is unavailable", task.State, task.Steps[0].Error)
+	}
+	data, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatalf("read script pid: %v", err)
+	}
+	var pid int
+	if _, err := fmt.Sscan(string(data), &pid); err != nil {
+		t.Fatalf("script pid %q: %v", data, err)
+	}
+
+	if err := m.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatalf("thaw agent: %v", err)
+	}
+	eventually.Holds(t, "the machine is idle again", 10*time.Second, func() bool {
+		return workerState(t, acme, m.workerID).State == api.WorkerIdle
+	})
+	if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+		t.Fatalf("the failed step's script (pid %d) still runs on a worker shown idle: kill -0 = %v", pid, err)
+	}
+	task, _ = runTask(t, acme, api.StepRequest{Name: "next", Pool: "machines", Syntax: "bash", Script: "true"})
+	if task.State != api.StateSuccess || task.Steps[0].WorkerID != m.workerID {
+		t.Fatalf("next task %s on %s, want success on %s", task.State, task.Steps[0].WorkerID, m.workerID)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -137,7 +138,9 @@ type Store interface {
 	// its one-time registration token.
 	WorkerGetByRegistrationHash(ctx context.Context, hash string) (*Worker, error)
 	// WorkerUpdate is a compare-and-set: when p.FromStates is not empty the
-	// worker's current state must be one of them, else ErrConflict. It sets
+	// worker's current state must be one of them, and when
+	// p.HeartbeatBefore is set its last heartbeat must be before it, else
+	// ErrConflict. It sets
 	// State (when not empty) and every non-nil field, and returns the
 	// updated worker; ErrNotFound for an unknown id.
 	WorkerUpdate(ctx context.Context, p *WorkerUpdateParams) (*Worker, error)
@@ -339,11 +342,15 @@ type Worker struct {
 type WorkerUpdateParams struct {
 	ID         string
 	FromStates []string
-	State      string
 	// LastLease, when set, applies the update only while the worker holds
 	// at most one lease, else ErrConflict: Release ends a busy worker's
 	// last step this way, so a step that leased it meanwhile is not lost.
 	LastLease bool
+	// HeartbeatBefore, when set, is a guard like FromStates: the worker's
+	// LastHeartbeatAt must be unset or before it, else ErrConflict (a
+	// heartbeat came in since the caller read the worker).
+	HeartbeatBefore *time.Time
+	State           string
 
 	ResourceID       *string
 	RegistrationHash *string
@@ -407,12 +414,18 @@ func (p *WorkerUpdateParams) Assignments() []Assignment {
 }
 
 // WorkerGuardError is the ErrConflict of a WorkerUpdate whose guard
-// (p.FromStates, p.LastLease) refused a worker in state holding leases.
-func WorkerGuardError(p *WorkerUpdateParams, state string, leases int) error {
-	if p.LastLease && leases > 1 {
+// (p.FromStates, p.LastLease, p.HeartbeatBefore) refused a worker in
+// state, holding leases, last heard from at heartbeat (nil: never).
+func WorkerGuardError(p *WorkerUpdateParams, state string, leases int, heartbeat *time.Time) error {
+	switch {
+	case len(p.FromStates) > 0 && !slices.Contains(p.FromStates, state):
+		return fmt.Errorf("state %s is not one of %s: %w", state, strings.Join(p.FromStates, ", "), ErrConflict)
+	case p.LastLease && leases > 1:
 		return fmt.Errorf("it holds %d leases, not only its last: %w", leases, ErrConflict)
+	case p.HeartbeatBefore != nil && heartbeat != nil && !heartbeat.Before(*p.HeartbeatBefore):
+		return fmt.Errorf("last heartbeat %s is not before %s: %w", heartbeat, p.HeartbeatBefore, ErrConflict)
 	}
-	return fmt.Errorf("state %s is not one of %s: %w", state, strings.Join(p.FromStates, ", "), ErrConflict)
+	return nil
 }
 
 // LastLeaseError is the ErrConflict of a WorkerReleaseLease of a worker in

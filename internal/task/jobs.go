@@ -190,20 +190,32 @@ func (r *Runner) Complete(ctx context.Context, w *store.Worker, jobID string, re
 	return nil
 }
 
-// CancelJobs lists the jobs running on worker w whose task was canceled.
-func (r *Runner) CancelJobs(ctx context.Context, w *store.Worker) ([]string, error) {
+// CancelJobs lists the jobs worker w's agent must stop: those running
+// on w whose task was canceled, and those of running (the job ids the
+// agent says it runs) that are no longer a running step of w — failed
+// when w was found unavailable or lost, canceled, or unknown. Without the
+// second kind an agent whose silent script the server had failed would
+// run it on, unseen, and take the next step beside it.
+func (r *Runner) CancelJobs(ctx context.Context, w *store.Worker, running []string) ([]string, error) {
 	steps, err := r.store.StepListByWorker(ctx, w.ID, api.StateRunning)
 	if err != nil {
 		return nil, fmt.Errorf("list steps of worker %s: %w", w.ID, err)
 	}
 	var ids []string
+	current := make(map[string]bool, len(steps))
 	for _, s := range steps {
+		current[s.ID] = true
 		t, err := r.store.TaskGet(ctx, "", s.TaskID)
 		if err != nil {
 			return nil, fmt.Errorf("get task of step %s: %w", s.ID, err)
 		}
 		if t.State == api.StateCanceled && s.DispatchedAt != nil {
 			ids = append(ids, s.ID)
+		}
+	}
+	for _, id := range running {
+		if !current[id] && !slices.Contains(ids, id) {
+			ids = append(ids, id)
 		}
 	}
 	return ids, nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -15,7 +16,8 @@ import (
 // WorkerUpdate sets p.State (when not empty) and every non-nil field of p
 // on worker p.ID in one statement, and returns the updated worker. When
 // p.FromStates is not empty the current state must be one of them, and
-// with p.LastLease the worker must hold at most one lease, else
+// with p.LastLease the worker must hold at most one lease, and when
+// p.HeartbeatBefore is set the last heartbeat must be before it, else
 // ErrConflict (the worker is left unchanged). ErrNotFound for an unknown
 // id; ErrConflict when a hash set is taken by another worker.
 func (s *Store) WorkerUpdate(ctx context.Context, p *store.WorkerUpdateParams) (*store.Worker, error) {
@@ -29,6 +31,10 @@ func (s *Store) WorkerUpdate(ctx context.Context, p *store.WorkerUpdateParams) (
 	if p.LastLease {
 		query += ` AND leases <= 1`
 	}
+	if p.HeartbeatBefore != nil {
+		args = append(args, *p.HeartbeatBefore)
+		query += fmt.Sprintf(` AND (last_heartbeat_at IS NULL OR last_heartbeat_at < $%d)`, len(args))
+	}
 	w, err := scanWorker(s.pool.QueryRow(ctx, query+` RETURNING `+workerColumns, args...))
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = s.workerGuardFailed(ctx, p)
@@ -40,15 +46,20 @@ func (s *Store) WorkerUpdate(ctx context.Context, p *store.WorkerUpdateParams) (
 }
 
 // workerGuardFailed tells why WorkerUpdate changed no row: the worker does
-// not exist (ErrNotFound), is in none of p.FromStates or holds more than
-// its last lease (ErrConflict).
+// not exist (ErrNotFound) or fails one of the guards of p (ErrConflict).
 func (s *Store) workerGuardFailed(ctx context.Context, p *store.WorkerUpdateParams) error {
-	var state string
-	var leases int
-	if err := s.pool.QueryRow(ctx, `SELECT state, leases FROM workers WHERE id = $1`, p.ID).Scan(&state, &leases); err != nil {
+	var (
+		state     string
+		leases    int
+		heartbeat *time.Time
+	)
+	if err := s.pool.QueryRow(ctx, `SELECT state, leases, last_heartbeat_at FROM workers WHERE id = $1`, p.ID).Scan(&state, &leases, &heartbeat); err != nil {
 		return err // pgx.ErrNoRows: mapped to ErrNotFound
 	}
-	return store.WorkerGuardError(p, state, leases)
+	if err := store.WorkerGuardError(p, state, leases, heartbeat); err != nil {
+		return err
+	}
+	return fmt.Errorf("worker %s changed meanwhile: %w", p.ID, store.ErrConflict)
 }
 
 // workerSets returns the "column = $n" assignments for p, numbered from

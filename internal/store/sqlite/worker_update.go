@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -17,18 +16,22 @@ import (
 // on worker p.ID, and returns the updated worker. When p.FromStates is not
 // empty the current state must be one of them, else ErrConflict (the
 // worker is left unchanged), as when p.LastLease is set and the worker
-// holds more than one lease. ErrNotFound for an unknown id.
+// holds more than one lease or p.HeartbeatBefore is set and the worker's
+// last heartbeat is not before it. ErrNotFound for an unknown id.
 func (s *Store) WorkerUpdate(ctx context.Context, p *store.WorkerUpdateParams) (*store.Worker, error) {
 	sets, args := workerSets(p)
 	var w *store.Worker
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var state string
-		var leases int
-		if err := tx.QueryRowContext(ctx, `SELECT state, leases FROM workers WHERE id = ?`, p.ID).Scan(&state, &leases); err != nil {
+		var (
+			state     string
+			leases    int
+			heartbeat sql.NullInt64
+		)
+		if err := tx.QueryRowContext(ctx, `SELECT state, leases, last_heartbeat_at FROM workers WHERE id = ?`, p.ID).Scan(&state, &leases, &heartbeat); err != nil {
 			return mapErr(err)
 		}
-		if (len(p.FromStates) > 0 && !slices.Contains(p.FromStates, state)) || (p.LastLease && leases > 1) {
-			return store.WorkerGuardError(p, state, leases)
+		if err := store.WorkerGuardError(p, state, leases, decTimePtr(heartbeat)); err != nil {
+			return err
 		}
 		var err error
 		w, err = scanWorker(tx.QueryRowContext(ctx, `UPDATE workers SET `+strings.Join(sets, ", ")+

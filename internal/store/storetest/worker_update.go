@@ -71,6 +71,29 @@ func testWorkerUpdate(t *testing.T, open opener) {
 			t.Errorf("after unconditional update: state %s, want lost", got.State)
 		}
 	})
+	t.Run("HeartbeatGuard", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		w := newWorker(t, s, "w1", "t1", "p1", api.WorkerIdle, 0, func(w *store.Worker) {
+			w.LastHeartbeatAt = ptr(at(time.Minute))
+		})
+		_, err := s.WorkerUpdate(t.Context(), &store.WorkerUpdateParams{ID: "w1", FromStates: []string{api.WorkerIdle},
+			HeartbeatBefore: ptr(at(time.Minute)), State: api.WorkerUnavailable})
+		wantErr(t, "mark unavailable a worker that heartbeated at the threshold", err, store.ErrConflict)
+		got, err := s.WorkerGet(t.Context(), "w1")
+		must(t, "get", err)
+		check(t, "worker after a failed heartbeat guard (unchanged)", got, w)
+
+		got, err = s.WorkerUpdate(t.Context(), &store.WorkerUpdateParams{ID: "w1", FromStates: []string{api.WorkerIdle},
+			HeartbeatBefore: ptr(at(time.Minute + time.Millisecond)), State: api.WorkerUnavailable})
+		must(t, "mark unavailable a worker silent since before the threshold", err)
+		if got.State != api.WorkerUnavailable {
+			t.Errorf("after the heartbeat guard held: state %s, want unavailable", got.State)
+		}
+		newWorker(t, s, "w2", "t1", "p1", api.WorkerIdle, 0, nil)
+		_, err = s.WorkerUpdate(t.Context(), &store.WorkerUpdateParams{ID: "w2", HeartbeatBefore: ptr(at(0)), State: api.WorkerUnavailable})
+		must(t, "guard a worker that never heartbeated", err)
+	})
 	t.Run("NotFound", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
