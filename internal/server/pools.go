@@ -165,6 +165,10 @@ func (s *Server) deletePool(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if err := s.checkStaticPoolEmpty(r.Context(), p); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if err := s.store.PoolDelete(r.Context(), t.ID, p.ID); err != nil {
 		s.writeError(w, r, err)
 		return

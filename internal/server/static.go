@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -32,6 +33,27 @@ func checkStaticPool(p *store.Pool) error {
 	}
 	if p.Capacity != 1 {
 		return validation.Errorf("capacity", "a static pool's machines run one step at a time (not yet configurable)")
+	}
+	return nil
+}
+
+// checkStaticPoolEmpty refuses (409) to delete static pool p while
+// machines are registered into it: deleting the pool would leave them
+// idle with working credentials, in a pool no step can name. Their
+// tenant deletes them first (DELETE /api/v1/workers/{id}), which kills
+// each credential on purpose. A registration racing the pool's deletion
+// is not excluded: its token goes with the pool, but one used just before
+// may still add a worker.
+func (s *Server) checkStaticPoolEmpty(ctx context.Context, p *store.Pool) error {
+	if p.Type != api.PoolTypeStatic {
+		return nil
+	}
+	ws, err := s.store.WorkerList(ctx, &store.WorkerListParams{TenantID: p.TenantID, PoolID: p.ID, States: fleet.LiveStates})
+	if err != nil {
+		return fmt.Errorf("list workers of pool %s: %w", p.ID, err)
+	}
+	if len(ws) > 0 {
+		return conflict(store.ErrConflict, "static pool %q still has registered machines (%d): delete them first (dynpool workers delete ID), then the pool", p.Name, len(ws))
 	}
 	return nil
 }

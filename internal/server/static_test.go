@@ -257,6 +257,20 @@ func TestStaticRegistrationRefused(t *testing.T) {
 	}
 	err = other.DeleteWorker(ctx, ws[0].ID)
 	wantStatus(t, "deleting another tenant's worker", err, http.StatusNotFound, "")
+
+	// A static pool with a machine in it is not deleted: the machine's
+	// credential would live on. Without its machines it is.
+	err = acme.DeletePool(ctx, pool.ID)
+	wantStatus(t, "deleting a static pool that has a machine", err, http.StatusConflict, "delete them first")
+	if w := workerState(t, acme, ws[0].ID); w.State != api.WorkerIdle {
+		t.Fatalf("after the refused pool delete the machine is %s, want idle", w.State)
+	}
+	if err := acme.DeleteWorker(ctx, ws[0].ID); err != nil {
+		t.Fatalf("delete worker: %v", err)
+	}
+	if err := acme.DeletePool(ctx, pool.ID); err != nil {
+		t.Fatalf("delete the emptied static pool: %v", err)
+	}
 }
 
 // TestStaticPoolWaitsWhenBusy: a step on a static pool whose machines are
