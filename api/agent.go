@@ -40,6 +40,8 @@ type HeartbeatRequest struct {
 	// them it no longer counts as running on this worker (CancelJobs), and
 	// keeps an unavailable static worker unavailable until it is empty.
 	RunningJobs []string `json:"running_jobs,omitempty"`
+	// AgentVersion is the agent's build, shown in the worker list.
+	AgentVersion string `json:"agent_version,omitempty"`
 }
 
 // HeartbeatResponse is the answer to POST /agent/v1/heartbeat.
@@ -49,6 +51,10 @@ type HeartbeatResponse struct {
 	// (failed because the worker was unavailable, canceled, or not this
 	// worker's).
 	CancelJobs []string `json:"cancel_jobs,omitempty"`
+	// HeartbeatInterval, a Go duration, is how often the agent must call
+	// heartbeat from now on: a static pool's machine policy may change
+	// after its machines registered.
+	HeartbeatInterval string `json:"heartbeat_interval,omitempty"`
 }
 
 // Job is one step handed to an agent.

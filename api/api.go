@@ -202,6 +202,19 @@ type Pool struct {
 	// image does not resolve.
 	ImageStatus string   `json:"image_status"`
 	Warnings    []string `json:"warnings"`
+	// MachinePolicy is a static pool's, with the figures that apply (the
+	// server's defaults where the pool sets none); nil for a dynamic pool.
+	MachinePolicy *MachinePolicy `json:"machine_policy,omitempty"`
+}
+
+// MachinePolicy is how a static pool watches its machines, durations as
+// Go strings: its agents heartbeat every HeartbeatInterval, and a worker
+// whose agent is silent for UnavailableAfter becomes unavailable (no step
+// until it heartbeats again). In a request "" means the server's default
+// (5s and 30s unless the operator changed them).
+type MachinePolicy struct {
+	HeartbeatInterval string `json:"heartbeat_interval"`
+	UnavailableAfter  string `json:"unavailable_after"`
 }
 
 // PoolList is the body of GET /api/v1/pools.
@@ -222,6 +235,8 @@ type CreatePoolRequest struct {
 	// Capacity is how many steps of the tenant one worker runs at once,
 	// 1 to MaxPoolCapacity; 0 means 1. Dynamic pools only.
 	Capacity int `json:"capacity,omitempty"`
+	// MachinePolicy, for a static pool only; nil means the defaults.
+	MachinePolicy *MachinePolicy `json:"machine_policy,omitempty"`
 }
 
 // MaxPoolCapacity bounds a pool's capacity: beyond it, one worker's
@@ -237,6 +252,9 @@ type UpdatePoolRequest struct {
 	IsDefault  *bool   `json:"is_default,omitempty"`
 	MaxWorkers *int    `json:"max_workers,omitempty"`
 	Capacity   *int    `json:"capacity,omitempty"`
+	// MachinePolicy replaces a static pool's policy; "" fields go back to
+	// the server's defaults.
+	MachinePolicy *MachinePolicy `json:"machine_policy,omitempty"`
 }
 
 // Script syntaxes a step may use.
@@ -420,6 +438,12 @@ type Worker struct {
 	DestroyReason string     `json:"destroy_reason,omitempty"`
 	// LastHeartbeatAt is the agent's last contact.
 	LastHeartbeatAt *time.Time `json:"last_heartbeat_at,omitempty"`
+	// AgentVersion is the version the agent last reported ("" for an
+	// agent that reports none).
+	AgentVersion string `json:"agent_version,omitempty"`
+	// Disabled is set on a static worker its tenant disabled: it gets no
+	// step until enabled again.
+	Disabled bool `json:"disabled,omitempty"`
 }
 
 // WorkerList is the body of GET /api/v1/workers and /api/v1/admin/workers.

@@ -29,3 +29,32 @@ func (c *Client) DeleteWorker(ctx context.Context, id string) error {
 	}
 	return nil
 }
+
+// ListPoolWorkers returns the live workers of pool id (an id or name) —
+// for a static pool, its registered machines; with all set, destroyed
+// ones too (GET /api/v1/pools/{id}/workers).
+func (c *Client) ListPoolWorkers(ctx context.Context, id string, all bool) ([]api.Worker, error) {
+	path := poolPath(id) + "/workers"
+	if all {
+		path += "?all=true"
+	}
+	var l api.WorkerList
+	if err := c.do(ctx, http.MethodGet, path, nil, &l); err != nil {
+		return nil, fmt.Errorf("list workers of pool %s: %w", id, err)
+	}
+	return l.Workers, nil
+}
+
+// SetWorkerDisabled disables static worker id (it gets no step but stays
+// registered) or, with disabled false, enables it again, and returns it.
+func (c *Client) SetWorkerDisabled(ctx context.Context, id string, disabled bool) (*api.Worker, error) {
+	action := "enable"
+	if disabled {
+		action = "disable"
+	}
+	var w api.Worker
+	if err := c.do(ctx, http.MethodPost, "/api/v1/workers/"+url.PathEscape(id)+"/"+action, nil, &w); err != nil {
+		return nil, fmt.Errorf("%s worker %s: %w", action, id, err)
+	}
+	return &w, nil
+}

@@ -29,6 +29,7 @@ func newPoolsCmd(a *app) *cobra.Command {
 		newPoolsCreateCmd(a),
 		newPoolsEditCmd(a),
 		newPoolsTokenCmd(a),
+		newPoolsWorkersCmd(a),
 		&cobra.Command{
 			Use:   "delete ID",
 			Short: "Delete a worker pool",
@@ -52,6 +53,7 @@ func newPoolsCmd(a *app) *cobra.Command {
 func newPoolsCreateCmd(a *app) *cobra.Command {
 	var req api.CreatePoolRequest
 	var static bool
+	var policy api.MachinePolicy
 	cmd := &cobra.Command{
 		Use:   "create NAME (--image IMAGE | --static)",
 		Short: "Create a dynamic worker pool, or a static one that machines register into",
@@ -61,6 +63,7 @@ func newPoolsCreateCmd(a *app) *cobra.Command {
 			if err := poolKind(&req, static); err != nil {
 				return err
 			}
+			req.MachinePolicy = machinePolicyChanged(cmd, &policy)
 			p, err := a.client().CreatePool(cmd.Context(), req)
 			if err != nil {
 				return err
@@ -73,6 +76,7 @@ func newPoolsCreateCmd(a *app) *cobra.Command {
 	cmd.Flags().IntVar(&req.MaxWorkers, "max-workers", 0, "most live workers the pool may hold (0: no limit but the tenant's)")
 	cmd.Flags().IntVar(&req.Capacity, "capacity", 0, capacityUsage+" (default 1)")
 	cmd.Flags().BoolVar(&static, "static", false, "a static pool: machines of your own register into it (see: dynpool pools registration-token)")
+	machinePolicyFlags(cmd, &policy)
 	cmd.MarkFlagsMutuallyExclusive("image", "static")
 	cmd.MarkFlagsOneRequired("image", "static")
 	return cmd
@@ -83,6 +87,7 @@ func newPoolsEditCmd(a *app) *cobra.Command {
 	var name, image string
 	var isDefault bool
 	var maxWorkers, capacity int
+	var policy api.MachinePolicy
 	cmd := &cobra.Command{
 		Use:   "edit ID",
 		Short: "Rename a pool, change its image, worker limit or capacity, or make it the default",
@@ -105,8 +110,9 @@ func newPoolsEditCmd(a *app) *cobra.Command {
 			if f.Changed("capacity") {
 				req.Capacity = &capacity
 			}
+			req.MachinePolicy = machinePolicyChanged(cmd, &policy)
 			if req == (api.UpdatePoolRequest{}) {
-				return fmt.Errorf("nothing to change: give --name, --image, --max-workers, --capacity or --default")
+				return fmt.Errorf("nothing to change: give --name, --image, --max-workers, --capacity, --default, --heartbeat-interval or --unavailable-after")
 			}
 			p, err := a.client().UpdatePool(cmd.Context(), args[0], req)
 			if err != nil {
@@ -120,6 +126,7 @@ func newPoolsEditCmd(a *app) *cobra.Command {
 	cmd.Flags().BoolVar(&isDefault, "default", false, "make it the tenant's default pool")
 	cmd.Flags().IntVar(&maxWorkers, "max-workers", 0, "most live workers the pool may hold (0: no limit but the tenant's)")
 	cmd.Flags().IntVar(&capacity, "capacity", 1, capacityUsage)
+	machinePolicyFlags(cmd, &policy)
 	return cmd
 }
 
@@ -152,6 +159,9 @@ func printPools(cmd *cobra.Command, a *app, v any, ps []api.Pool) error {
 	for _, p := range ps {
 		for _, warn := range p.Warnings {
 			fmt.Fprintf(w, "warning: pool %s: %s\n", p.Name, warn)
+		}
+		if mp := p.MachinePolicy; mp != nil {
+			fmt.Fprintf(w, "pool %s: agents heartbeat every %s; a machine silent for %s is unavailable\n", p.Name, mp.HeartbeatInterval, mp.UnavailableAfter)
 		}
 	}
 	return nil

@@ -73,3 +73,61 @@ func newWorkersDeleteCmd(a *app) *cobra.Command {
 		},
 	}
 }
+
+// newWorkersDisableCmd builds "dynpool workers disable ID" (disabled) or
+// "dynpool workers enable ID": a disabled static worker gets no step but
+// stays registered; its running step ends normally.
+func newWorkersDisableCmd(a *app, disabled bool) *cobra.Command {
+	use, short := "enable ID", "Enable a disabled static worker: it takes steps again"
+	if disabled {
+		use, short = "disable ID", "Disable a static worker: it gets no step but stays registered"
+	}
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			wk, err := a.client().SetWorkerDisabled(cmd.Context(), args[0], disabled)
+			if err != nil {
+				return err
+			}
+			return printWorkers(cmd, a, []api.Worker{*wk})
+		},
+	}
+}
+
+// newPoolsWorkersCmd builds "dynpool pools workers POOL": the workers of
+// one pool, for a static pool its registered machines.
+func newPoolsWorkersCmd(a *app) *cobra.Command {
+	var all bool
+	cmd := &cobra.Command{
+		Use:   "workers POOL",
+		Short: "List the live workers of a pool (a static pool's machines), --all: destroyed ones too",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ws, err := a.client().ListPoolWorkers(cmd.Context(), args[0], all)
+			if err != nil {
+				return err
+			}
+			return printWorkers(cmd, a, ws)
+		},
+	}
+	cmd.Flags().BoolVar(&all, "all", false, "include destroyed workers")
+	return cmd
+}
+
+// machinePolicyFlags adds --heartbeat-interval and --unavailable-after to
+// cmd, for a static pool's machine policy.
+func machinePolicyFlags(cmd *cobra.Command, mp *api.MachinePolicy) {
+	cmd.Flags().StringVar(&mp.HeartbeatInterval, "heartbeat-interval", "", "static pool: how often its agents heartbeat, a Go duration (default the server's, 5s)")
+	cmd.Flags().StringVar(&mp.UnavailableAfter, "unavailable-after", "", "static pool: silence after which a machine is unavailable, a Go duration (default the server's, 30s)")
+}
+
+// machinePolicyChanged returns mp when cmd was given either flag of
+// machinePolicyFlags, else nil.
+func machinePolicyChanged(cmd *cobra.Command, mp *api.MachinePolicy) *api.MachinePolicy {
+	if cmd.Flags().Changed("heartbeat-interval") || cmd.Flags().Changed("unavailable-after") {
+		return mp
+	}
+	return nil
+}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"github.com/spf13/cobra"
+
+	"github.com/dynpool/dynpool/api"
 )
 
 // newWorkersCmd builds "dynpool workers", the view of the tenant's workers.
@@ -17,19 +19,29 @@ func newWorkersCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			w := cmd.OutOrStdout()
-			if a.output == outputJSON {
-				return printJSON(w, ws)
-			}
-			tb := newTable(w, "ID", "NAME", "POOL", "PROVIDER", "IMAGE", "BUILD", "STATE", "CREATED", "LAST USED", "LAST CONTACT", "DESTROY AT", "REASON")
-			for _, wk := range ws {
-				tb.row(wk.ID, wk.Name, wk.PoolID, wk.Provider, wk.Image, wk.Build, wk.State, timeCell(&wk.CreatedAt),
-					timeCell(wk.LastUsedAt), timeCell(wk.LastHeartbeatAt), timeCell(wk.DestroyAt), wk.DestroyReason)
-			}
-			return tb.flush()
+			return printWorkers(cmd, a, ws)
 		},
 	}
 	list.Flags().BoolVar(&all, "all", false, "include destroyed workers")
-	cmd.AddCommand(list, newWorkersDeleteCmd(a))
+	cmd.AddCommand(list, newWorkersDeleteCmd(a), newWorkersDisableCmd(a, true), newWorkersDisableCmd(a, false))
 	return cmd
+}
+
+// printWorkers prints ws as JSON, or as a table: what `dynpool workers
+// list` and `dynpool pools workers` show.
+func printWorkers(cmd *cobra.Command, a *app, ws []api.Worker) error {
+	w := cmd.OutOrStdout()
+	if a.output == outputJSON {
+		return printJSON(w, ws)
+	}
+	tb := newTable(w, "ID", "NAME", "POOL", "PROVIDER", "IMAGE", "BUILD", "STATE", "CREATED", "LAST USED", "LAST CONTACT", "AGENT", "DESTROY AT", "REASON")
+	for _, wk := range ws {
+		state := wk.State
+		if wk.Disabled {
+			state += " (disabled)"
+		}
+		tb.row(wk.ID, wk.Name, wk.PoolID, wk.Provider, wk.Image, wk.Build, state, timeCell(&wk.CreatedAt),
+			timeCell(wk.LastUsedAt), timeCell(wk.LastHeartbeatAt), wk.AgentVersion, timeCell(wk.DestroyAt), wk.DestroyReason)
+	}
+	return tb.flush()
 }

@@ -151,8 +151,9 @@ func (a *agent) loop(ctx context.Context) error {
 	}
 }
 
-// heartbeats calls heartbeat every interval and cancels the jobs the
-// server lists; a failed heartbeat stops the agent through stop.
+// heartbeats calls heartbeat every interval (from then on, the interval
+// the last answer gave) and cancels the jobs the server lists; a failed
+// heartbeat stops the agent through stop.
 func (a *agent) heartbeats(ctx context.Context, stop context.CancelCauseFunc, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -162,10 +163,16 @@ func (a *agent) heartbeats(ctx context.Context, stop context.CancelCauseFunc, in
 			return
 		case <-t.C:
 		}
-		resp, err := a.client.heartbeat(ctx, api.HeartbeatRequest{RunningJobs: a.runningJobs()})
+		resp, err := a.client.heartbeat(ctx, api.HeartbeatRequest{RunningJobs: a.runningJobs(), AgentVersion: Version()})
 		if err != nil {
 			stop(gone(err, true))
 			return
+		}
+		// A static pool's machine policy may change after registration.
+		if d, err := time.ParseDuration(resp.HeartbeatInterval); err == nil && d > 0 && d != interval {
+			a.logger.InfoContext(ctx, "heartbeat interval changed", "from", interval, "to", d)
+			interval = d
+			t.Reset(interval)
 		}
 		for _, id := range resp.CancelJobs {
 			a.cancelJob(ctx, id, "heartbeat")

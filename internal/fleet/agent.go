@@ -84,7 +84,9 @@ func (f *Fleet) firstDestroyAt(ctx context.Context, w *store.Worker, now time.Ti
 	return earliest(now.Add(idle), w.CreatedAt.Add(maxLife)), nil
 }
 
-// HeartbeatInterval is how often agents must call Heartbeat.
+// HeartbeatInterval is how often agents of dynamic workers must call
+// Heartbeat; a static pool's machine policy may say otherwise
+// ([Fleet.MachinePolicy]).
 func (f *Fleet) HeartbeatInterval() time.Duration { return f.cfg.HeartbeatInterval }
 
 // Authenticate returns the live worker whose agent holds credential, or
@@ -100,24 +102,36 @@ func (f *Fleet) Authenticate(ctx context.Context, credential string) (*store.Wor
 	return w, nil
 }
 
-// Heartbeat records that w's agent is alive; running counts the jobs it
-// says it runs. An unavailable static worker becomes idle again, but only
-// once its agent runs no job: until then it may still run a script the
-// server failed when it found the worker unavailable (the heartbeat's
-// answer tells the agent to stop it), and must take no new step.
-func (f *Fleet) Heartbeat(ctx context.Context, w *store.Worker, running int) error {
+// HeartbeatParams is what an agent reports with its heartbeat.
+type HeartbeatParams struct {
+	// Running counts the jobs the agent says it runs.
+	Running int
+	// AgentVersion is the agent's build, "" when it did not say.
+	AgentVersion string
+}
+
+// Heartbeat records that w's agent is alive, and its version. An
+// unavailable static worker becomes idle again, but only once its agent
+// runs no job: until then it may still run a script the server failed
+// when it found the worker unavailable (the heartbeat's answer tells the
+// agent to stop it), and must take no new step.
+func (f *Fleet) Heartbeat(ctx context.Context, w *store.Worker, p HeartbeatParams) error {
 	now := f.cfg.Clock.Now()
+	upd := &store.WorkerUpdateParams{ID: w.ID, LastHeartbeatAt: &now}
+	if p.AgentVersion != "" {
+		upd.AgentVersion = &p.AgentVersion
+	}
 	// The state is read from this update, not from w (read when the call
 	// was authenticated), so a worker marked unavailable in between is
 	// seen so.
-	cur, err := f.store.WorkerUpdate(ctx, &store.WorkerUpdateParams{ID: w.ID, LastHeartbeatAt: &now})
+	cur, err := f.store.WorkerUpdate(ctx, upd)
 	if err != nil {
 		return fmt.Errorf("heartbeat of worker %s: %w", w.ID, err)
 	}
 	if isStatic(cur) && cur.State == api.WorkerUnavailable {
-		if running > 0 {
+		if p.Running > 0 {
 			f.cfg.Logger.InfoContext(ctx, "static worker stays unavailable: its agent still runs a job",
-				"worker_id", w.ID, "tenant_id", w.TenantID, "running", running)
+				"worker_id", w.ID, "tenant_id", w.TenantID, "running", p.Running)
 			return nil
 		}
 		return f.revive(ctx, cur)

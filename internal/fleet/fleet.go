@@ -580,14 +580,15 @@ func (f *Fleet) leasedMeanwhile(ctx context.Context, id string, fallback error) 
 // Timeouts returns the idle timeout and max lifetime that apply to t:
 // its overrides, else the server defaults.
 func (f *Fleet) Timeouts(t *store.Tenant) (idle, maxLifetime time.Duration) {
-	idle, maxLifetime = f.cfg.IdleTimeout, f.cfg.MaxLifetime
-	if t.IdleTimeout > 0 {
-		idle = t.IdleTimeout
+	return override(t.IdleTimeout, f.cfg.IdleTimeout), override(t.MaxLifetime, f.cfg.MaxLifetime)
+}
+
+// override returns d when it is set (> 0), else the default def.
+func override(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
 	}
-	if t.MaxLifetime > 0 {
-		maxLifetime = t.MaxLifetime
-	}
-	return idle, maxLifetime
+	return def
 }
 
 // TenantChanged recomputes when t's idle workers are due, after an

@@ -436,7 +436,7 @@ func TestSilentAgentIsLost(t *testing.T) {
 	h := newHarness(t)
 	w := h.acquire(params(h.tenant("acme"), "1"))
 	h.clock.Advance(fleet.DefaultHeartbeatTimeout / 2)
-	if err := h.fleet.Heartbeat(t.Context(), w, 0); err != nil {
+	if err := h.fleet.Heartbeat(t.Context(), w, fleet.HeartbeatParams{}); err != nil {
 		t.Fatalf("heartbeat: %v", err)
 	}
 	h.clock.Advance(fleet.DefaultHeartbeatTimeout)

@@ -174,10 +174,11 @@ func (f *Fleet) Reconcile(ctx context.Context) error {
 		}
 	}
 	now := f.cfg.Clock.Now()
+	policies := &poolPolicies{f: f, pools: make(map[string]*store.Pool)}
 	for _, w := range live {
 		if isStatic(w) {
 			// Never lost nor destroyed: unavailable until it heartbeats.
-			if err := f.checkStatic(ctx, w, now); err != nil {
+			if err := f.checkStatic(ctx, w, now, policies); err != nil {
 				errs = append(errs, err)
 			}
 			continue

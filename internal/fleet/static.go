@@ -39,31 +39,33 @@ type RegisterStaticParams struct {
 }
 
 // RegisterStatic turns a static pool's registration token into a new
-// worker of that pool, idle, and its credential (returned once; only its
-// hash is kept). The token is used up even when the pool does not match.
+// worker of that pool, idle, the heartbeat interval of the pool's machine
+// policy, and the worker's credential (returned once; only its hash is
+// kept). The token is used up even when the pool does not match.
 // ErrUnknownAgent when the token is unknown, used, expired, or made for
 // another pool (of this tenant or another).
-func (f *Fleet) RegisterStatic(ctx context.Context, p *RegisterStaticParams) (*store.Worker, string, error) {
+func (f *Fleet) RegisterStatic(ctx context.Context, p *RegisterStaticParams) (*store.Worker, time.Duration, string, error) {
 	now := f.cfg.Clock.Now()
 	tok, err := f.store.RegistrationTokenUse(ctx, id.Hash(p.Token), now)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, "", ErrUnknownAgent
+		return nil, 0, "", ErrUnknownAgent
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("use registration token: %w", err)
+		return nil, 0, "", fmt.Errorf("use registration token: %w", err)
 	}
 	pool, err := f.store.PoolGet(ctx, tok.TenantID, tok.PoolID)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, "", ErrUnknownAgent
+		return nil, 0, "", ErrUnknownAgent
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("get pool of registration token: %w", err)
+		return nil, 0, "", fmt.Errorf("get pool of registration token: %w", err)
 	}
 	if p.Pool != pool.ID && p.Pool != pool.Name || pool.Type != api.PoolTypeStatic {
 		f.cfg.Logger.WarnContext(ctx, "registration token used for another pool", "tenant_id", tok.TenantID,
 			"pool_id", pool.ID, "asked_pool", p.Pool)
-		return nil, "", ErrUnknownAgent
+		return nil, 0, "", ErrUnknownAgent
 	}
+	interval, _ := f.MachinePolicy(pool)
 	credential := id.Secret("dpw")
 	w := &store.Worker{
 		ID: id.New("w"), Name: p.Name, TenantID: tok.TenantID, PoolID: pool.ID, Provider: store.ProviderStatic,
@@ -71,16 +73,16 @@ func (f *Fleet) RegisterStatic(ctx context.Context, p *RegisterStaticParams) (*s
 		CreatedAt: now, RegisteredAt: &now, LeasedAt: &now, LastHeartbeatAt: &now,
 	}
 	if err := f.store.WorkerCreate(ctx, w, store.WorkerLimits{}); err != nil {
-		return nil, "", fmt.Errorf("record static worker: %w", err)
+		return nil, 0, "", fmt.Errorf("record static worker: %w", err)
 	}
 	f.cfg.Logger.InfoContext(ctx, "static worker registered", "worker_id", w.ID, "tenant_id", w.TenantID,
 		"pool_id", w.PoolID, "name", w.Name)
 	f.hub.Notify("released/" + w.TenantID)
-	return w, credential, nil
+	return w, interval, credential, nil
 }
 
-// staticBusy says why a step of static pool poolID finds no idle worker,
-// wrapping ErrNoStaticWorker.
+// staticBusy says why a step of static pool poolID finds no idle enabled
+// worker, wrapping ErrNoStaticWorker.
 func (f *Fleet) staticBusy(ctx context.Context, tenantID, poolID string) error {
 	name := poolID
 	if pool, err := f.store.PoolGet(ctx, tenantID, poolID); err == nil {
@@ -95,15 +97,24 @@ func (f *Fleet) staticBusy(ctx context.Context, tenantID, poolID string) error {
 	if len(ws) == 0 {
 		return fmt.Errorf("%w: static pool %s has no healthy worker", ErrNoStaticWorker, name)
 	}
-	return fmt.Errorf("%w: all %s of static pool %s are busy", ErrNoStaticWorker, workers(len(ws)), name)
+	enabled := 0
+	for _, w := range ws {
+		if !w.Disabled {
+			enabled++
+		}
+	}
+	if enabled == 0 {
+		return fmt.Errorf("%w: all %s of static pool %s are disabled", ErrNoStaticWorker, workers(len(ws)), name)
+	}
+	return fmt.Errorf("%w: all %s of static pool %s are busy", ErrNoStaticWorker, workers(enabled), name)
 }
 
 // checkStatic marks static worker w unavailable when its agent has been
-// silent for the heartbeat timeout (counted from this server's start at
+// silent for its pool's UnavailableAfter (counted from this server's start at
 // the earliest, as for lost workers). A step it was running fails with
 // the reason, through Config.OnLost; the worker itself stays, and
 // Heartbeat makes it idle again.
-func (f *Fleet) checkStatic(ctx context.Context, w *store.Worker, now time.Time) error {
+func (f *Fleet) checkStatic(ctx context.Context, w *store.Worker, now time.Time, policies *poolPolicies) error {
 	if w.LastHeartbeatAt == nil || !slices.Contains([]string{api.WorkerIdle, api.WorkerBusy, api.WorkerDraining}, w.State) {
 		return nil
 	}
@@ -111,12 +122,13 @@ func (f *Fleet) checkStatic(ctx context.Context, w *store.Worker, now time.Time)
 	if since.Before(f.started) {
 		since = f.started
 	}
-	if now.Sub(since) <= f.cfg.HeartbeatTimeout {
+	after := policies.unavailableAfter(ctx, w)
+	if now.Sub(since) <= after {
 		return nil
 	}
 	reason := fmt.Sprintf("is unavailable: its agent sent no heartbeat for %s", now.Sub(*w.LastHeartbeatAt).Round(time.Second))
 	// w was read before the provider list: a heartbeat since then wins.
-	silentSince := now.Add(-f.cfg.HeartbeatTimeout)
+	silentSince := now.Add(-after)
 	marked, err := f.store.WorkerUpdate(ctx, &store.WorkerUpdateParams{
 		ID: w.ID, FromStates: []string{w.State}, HeartbeatBefore: &silentSince, State: api.WorkerUnavailable,
 	})

@@ -48,14 +48,14 @@ func TestStaticWorkerLifecycle(t *testing.T) {
 	acme := h.tenant("acme")
 	token := h.staticPool(acme)
 
-	w, cred, err := h.fleet.RegisterStatic(ctx, &fleet.RegisterStaticParams{Token: token, Pool: "Machines", Name: "box-1"})
+	w, _, cred, err := h.fleet.RegisterStatic(ctx, &fleet.RegisterStaticParams{Token: token, Pool: "Machines", Name: "box-1"})
 	if err != nil {
 		t.Fatalf("register: %v", err)
 	}
 	if w.Provider != store.ProviderStatic || w.State != api.WorkerIdle || w.DestroyAt != nil || w.Name != "box-1" {
 		t.Fatalf("registered worker = %+v, want an idle static worker named box-1 with no destroy time", w)
 	}
-	if _, _, err := h.fleet.RegisterStatic(ctx, &fleet.RegisterStaticParams{Token: token, Pool: "Machines", Name: "again"}); !errors.Is(err, fleet.ErrUnknownAgent) {
+	if _, _, _, err := h.fleet.RegisterStatic(ctx, &fleet.RegisterStaticParams{Token: token, Pool: "Machines", Name: "again"}); !errors.Is(err, fleet.ErrUnknownAgent) {
 		t.Fatalf("replayed token: err = %v, want ErrUnknownAgent", err)
 	}
 
@@ -87,7 +87,7 @@ func TestStaticWorkerLifecycle(t *testing.T) {
 	if err := h.fleet.Release(ctx, got); err != nil {
 		t.Fatalf("release: %v", err)
 	}
-	if err := h.fleet.Heartbeat(ctx, got, 0); err != nil {
+	if err := h.fleet.Heartbeat(ctx, got, fleet.HeartbeatParams{}); err != nil {
 		t.Fatalf("heartbeat: %v", err)
 	}
 	h.clock.Advance(fleet.DefaultHeartbeatTimeout) // not past the heartbeat timeout
@@ -132,7 +132,7 @@ func TestStaticWorkerLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatalf("authenticate an unavailable worker: %v", err)
 	}
-	if err := h.fleet.Heartbeat(ctx, cur, 0); err != nil {
+	if err := h.fleet.Heartbeat(ctx, cur, fleet.HeartbeatParams{}); err != nil {
 		t.Fatalf("heartbeat: %v", err)
 	}
 	if st := h.worker(w.ID).State; st != api.WorkerIdle {
@@ -166,15 +166,15 @@ func TestStaticRegisterRefusals(t *testing.T) {
 	otherToken := h.staticPool(other)
 
 	// Another tenant's token cannot register into acme's pool.
-	if _, _, err := h.fleet.RegisterStatic(ctx, &fleet.RegisterStaticParams{Token: otherToken, Pool: "p-acme", Name: "x"}); !errors.Is(err, fleet.ErrUnknownAgent) {
+	if _, _, _, err := h.fleet.RegisterStatic(ctx, &fleet.RegisterStaticParams{Token: otherToken, Pool: "p-acme", Name: "x"}); !errors.Is(err, fleet.ErrUnknownAgent) {
 		t.Fatalf("another tenant's token: err = %v, want ErrUnknownAgent", err)
 	}
 	expired := h.token(acme)
 	h.clock.Advance(time.Hour)
-	if _, _, err := h.fleet.RegisterStatic(ctx, &fleet.RegisterStaticParams{Token: expired, Pool: "Machines", Name: "x"}); !errors.Is(err, fleet.ErrUnknownAgent) {
+	if _, _, _, err := h.fleet.RegisterStatic(ctx, &fleet.RegisterStaticParams{Token: expired, Pool: "Machines", Name: "x"}); !errors.Is(err, fleet.ErrUnknownAgent) {
 		t.Fatalf("expired token: err = %v, want ErrUnknownAgent", err)
 	}
-	if _, _, err := h.fleet.RegisterStatic(ctx, &fleet.RegisterStaticParams{Token: "dpr_unknown", Pool: "Machines"}); !errors.Is(err, fleet.ErrUnknownAgent) {
+	if _, _, _, err := h.fleet.RegisterStatic(ctx, &fleet.RegisterStaticParams{Token: "dpr_unknown", Pool: "Machines"}); !errors.Is(err, fleet.ErrUnknownAgent) {
 		t.Fatalf("unknown token: err = %v, want ErrUnknownAgent", err)
 	}
 	// A dynamic worker is not deleted by its tenant.
@@ -191,7 +191,7 @@ func TestDiscardOfAStaticWorkerLeavesIt(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	token := h.staticPool(h.tenant("acme"))
-	w, _, err := h.fleet.RegisterStatic(t.Context(), &fleet.RegisterStaticParams{Token: token, Pool: "Machines", Name: "box-1"})
+	w, _, _, err := h.fleet.RegisterStatic(t.Context(), &fleet.RegisterStaticParams{Token: token, Pool: "Machines", Name: "box-1"})
 	if err != nil {
 		t.Fatalf("register: %v", err)
 	}

@@ -18,7 +18,7 @@ import (
 func (h *harness) registerStatic(f *fleet.Fleet) (*store.Worker, string) {
 	h.t.Helper()
 	token := h.staticPool(h.tenant("acme"))
-	w, cred, err := f.RegisterStatic(h.t.Context(), &fleet.RegisterStaticParams{Token: token, Pool: "Machines", Name: "box-1"})
+	w, _, cred, err := f.RegisterStatic(h.t.Context(), &fleet.RegisterStaticParams{Token: token, Pool: "Machines", Name: "box-1"})
 	if err != nil {
 		h.t.Fatalf("register: %v", err)
 	}
@@ -56,13 +56,13 @@ func TestUnavailableStaticWorkerRevivesOnlyWhenItsAgentRunsNoJob(t *testing.T) {
 			if st := h.worker(w.ID).State; st != api.WorkerUnavailable {
 				t.Fatalf("worker is %s, want %s", st, api.WorkerUnavailable)
 			}
-			if err := h.fleet.Heartbeat(ctx, busy, 1); err != nil {
+			if err := h.fleet.Heartbeat(ctx, busy, fleet.HeartbeatParams{Running: 1}); err != nil {
 				t.Fatalf("heartbeat: %v", err)
 			}
 			if st := h.worker(w.ID).State; st != api.WorkerUnavailable {
 				t.Fatalf("after a heartbeat reporting a running job the worker is %s, want still %s", st, api.WorkerUnavailable)
 			}
-			if err := h.fleet.Heartbeat(ctx, busy, 0); err != nil {
+			if err := h.fleet.Heartbeat(ctx, busy, fleet.HeartbeatParams{}); err != nil {
 				t.Fatalf("heartbeat: %v", err)
 			}
 			if st := h.worker(w.ID).State; st != api.WorkerIdle {
@@ -98,7 +98,7 @@ func TestHeartbeatDuringReconcileKeepsStaticWorkerAvailable(t *testing.T) {
 	w, _ := h.registerStatic(f)
 	h.clock.Advance(fleet.DefaultHeartbeatTimeout + 1)
 	hook.onList = func() {
-		if err := f.Heartbeat(ctx, w, 0); err != nil {
+		if err := f.Heartbeat(ctx, w, fleet.HeartbeatParams{}); err != nil {
 			t.Errorf("heartbeat: %v", err)
 		}
 	}

@@ -1,10 +1,15 @@
 package server
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/dynpool/dynpool/api"
+	"github.com/dynpool/dynpool/internal/fleet"
+	"github.com/dynpool/dynpool/internal/store"
 	"github.com/dynpool/dynpool/internal/validation"
 )
 
@@ -41,7 +46,16 @@ func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	wk := workerOf(r)
-	if err := s.fleet.Heartbeat(r.Context(), wk, len(req.RunningJobs)); err != nil {
+	if len(req.AgentVersion) > 100 {
+		s.writeError(w, r, validation.Errorf("agent_version", "an agent version of at most 100 characters"))
+		return
+	}
+	if err := validation.Text("agent_version", req.AgentVersion); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	hb := fleet.HeartbeatParams{Running: len(req.RunningJobs), AgentVersion: req.AgentVersion}
+	if err := s.fleet.Heartbeat(r.Context(), wk, hb); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -50,7 +64,29 @@ func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, api.HeartbeatResponse{CancelJobs: cancel})
+	interval, err := s.heartbeatInterval(r.Context(), wk)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, api.HeartbeatResponse{CancelJobs: cancel, HeartbeatInterval: interval.String()})
+}
+
+// heartbeatInterval is how often wk's agent must heartbeat: its static
+// pool's machine policy, else the server's interval.
+func (s *Server) heartbeatInterval(ctx context.Context, wk *store.Worker) (time.Duration, error) {
+	if wk.Provider != api.ProviderStatic {
+		return s.fleet.HeartbeatInterval(), nil
+	}
+	pool, err := s.store.PoolGet(ctx, wk.TenantID, wk.PoolID)
+	if errors.Is(err, store.ErrNotFound) {
+		return s.fleet.HeartbeatInterval(), nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("get pool of worker %s: %w", wk.ID, err)
+	}
+	interval, _ := s.fleet.MachinePolicy(pool)
+	return interval, nil
 }
 
 func (s *Server) nextJob(w http.ResponseWriter, r *http.Request) {

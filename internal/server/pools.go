@@ -77,6 +77,10 @@ func (s *Server) createPool(w http.ResponseWriter, r *http.Request) {
 	if p.Type == "" {
 		p.Type = api.PoolTypeDynamic
 	}
+	if err := setMachinePolicy(p, req.MachinePolicy); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if err := s.checkPool(p, true); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -127,6 +131,9 @@ func (s *Server) poolUpdate(ctx context.Context, tenantID, id string, req *api.U
 	}
 	if req.Capacity != nil {
 		p.Capacity = *req.Capacity
+	}
+	if err := setMachinePolicy(p, req.MachinePolicy); err != nil {
+		return api.Pool{}, err
 	}
 	if req.IsDefault != nil {
 		if !*req.IsDefault {
@@ -201,7 +208,7 @@ func (s *Server) checkPool(p *store.Pool, checkImage bool) error {
 		return validation.Errorf("capacity", "%d is not from 1 to %d: give how many steps of the tenant one worker runs at once", p.Capacity, api.MaxPoolCapacity)
 	}
 	if p.Type == api.PoolTypeStatic {
-		return checkStaticPool(p)
+		return s.checkStaticPool(p)
 	}
 	if p.Type != api.PoolTypeDynamic {
 		return validation.Errorf("type", "pool type %q is not available; this server makes %q and %q pools", p.Type, api.PoolTypeDynamic, api.PoolTypeStatic)
@@ -232,6 +239,7 @@ func (s *Server) checkPool(p *store.Pool, checkImage bool) error {
 func (s *Server) poolAPI(p *store.Pool) api.Pool {
 	out := api.Pool{ID: p.ID, Name: p.Name, Type: p.Type, Image: p.Image, IsDefault: p.IsDefault, MaxWorkers: p.MaxWorkers, Capacity: p.Capacity, Warnings: []string{}}
 	if p.Type == api.PoolTypeStatic {
+		out.MachinePolicy = s.machinePolicyAPI(p)
 		return out // no image to resolve
 	}
 	res, err := s.catalog.Load().Resolve(p.Image, s.cfg.Clock.Now())
@@ -280,6 +288,10 @@ func poolChanges(before, after *store.Pool) string {
 	}
 	if before.IsDefault != after.IsDefault {
 		changes = append(changes, "made the default pool")
+	}
+	if before.HeartbeatInterval != after.HeartbeatInterval || before.UnavailableAfter != after.UnavailableAfter {
+		changes = append(changes, fmt.Sprintf("machine policy heartbeat %s → %s, unavailable after %s → %s (0s: the default)",
+			before.HeartbeatInterval, after.HeartbeatInterval, before.UnavailableAfter, after.UnavailableAfter))
 	}
 	if len(changes) == 0 {
 		return "no change"

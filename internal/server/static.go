@@ -22,9 +22,10 @@ const (
 	maxRegistrationTTL     = 7 * 24 * time.Hour
 )
 
-// checkStaticPool refuses a static pool with an image: its machines are
-// the tenant's own, registered with a token.
-func checkStaticPool(p *store.Pool) error {
+// checkStaticPool refuses a static pool with an image (its machines are
+// the tenant's own, registered with a token), a worker limit, or a
+// machine policy out of bounds.
+func (s *Server) checkStaticPool(p *store.Pool) error {
 	if p.Image != "" {
 		return validation.Errorf("image", "a static pool has no image: its workers are machines registered with a registration token")
 	}
@@ -34,7 +35,46 @@ func checkStaticPool(p *store.Pool) error {
 	if p.Capacity != 1 {
 		return validation.Errorf("capacity", "a static pool's machines run one step at a time (not yet configurable)")
 	}
+	if err := s.fleet.CheckMachinePolicy(p); err != nil {
+		return validation.Errorf("machine_policy", "%v", err)
+	}
 	return nil
+}
+
+// setMachinePolicy sets p's machine policy from mp (nil: unchanged; ""
+// fields: the server's defaults). A machine policy on a dynamic pool, or
+// a figure that is not a Go duration, is a validation error.
+func setMachinePolicy(p *store.Pool, mp *api.MachinePolicy) error {
+	if mp == nil {
+		return nil
+	}
+	if p.Type != api.PoolTypeStatic {
+		return validation.Errorf("machine_policy", "a machine policy is for static pools; a dynamic pool's workers are watched by the server's own figures")
+	}
+	for _, f := range []struct {
+		field, value string
+		to           *time.Duration
+	}{
+		{"machine_policy.heartbeat_interval", mp.HeartbeatInterval, &p.HeartbeatInterval},
+		{"machine_policy.unavailable_after", mp.UnavailableAfter, &p.UnavailableAfter},
+	} {
+		*f.to = 0
+		if f.value == "" {
+			continue
+		}
+		d, err := time.ParseDuration(f.value)
+		if err != nil || d <= 0 {
+			return validation.Errorf(f.field, "%q is not a positive Go duration such as \"30s\"", f.value)
+		}
+		*f.to = d
+	}
+	return nil
+}
+
+// machinePolicyAPI returns static pool p's machine policy as it applies.
+func (s *Server) machinePolicyAPI(p *store.Pool) *api.MachinePolicy {
+	interval, after := s.fleet.MachinePolicy(p)
+	return &api.MachinePolicy{HeartbeatInterval: interval.String(), UnavailableAfter: after.String()}
 }
 
 // checkStaticPoolEmpty refuses (409) to delete static pool p while
@@ -116,7 +156,7 @@ func (s *Server) registerStatic(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	wk, credential, err := s.fleet.RegisterStatic(r.Context(), &fleet.RegisterStaticParams{Token: bearer(r), Pool: req.Pool, Name: req.Name})
+	wk, interval, credential, err := s.fleet.RegisterStatic(r.Context(), &fleet.RegisterStaticParams{Token: bearer(r), Pool: req.Pool, Name: req.Name})
 	if errors.Is(err, fleet.ErrUnknownAgent) {
 		s.writeError(w, r, unauthenticated("the registration token is unknown, used already, expired, or not for pool %q", req.Pool))
 		return
@@ -127,7 +167,7 @@ func (s *Server) registerStatic(w http.ResponseWriter, r *http.Request) {
 	}
 	s.record(withActor(r, "agent").Context(), wk.TenantID, "worker.register", wk.ID, fmt.Sprintf("machine %s into pool %s", wk.Name, req.Pool))
 	writeJSON(w, http.StatusOK, api.RegisterResponse{
-		WorkerID: wk.ID, Credential: credential, HeartbeatInterval: s.fleet.HeartbeatInterval().String(),
+		WorkerID: wk.ID, Credential: credential, HeartbeatInterval: interval.String(),
 	})
 }
 
@@ -136,19 +176,66 @@ func (s *Server) registerStatic(w http.ResponseWriter, r *http.Request) {
 // deleted this way (409).
 func (s *Server) deleteWorker(w http.ResponseWriter, r *http.Request) {
 	wid := r.PathValue("id")
-	err := s.fleet.DeleteStatic(r.Context(), tenantOf(r).ID, wid)
-	switch {
-	case errors.Is(err, fleet.ErrNotStatic):
-		err = conflict(err, "worker %s was made by a provider; only static workers are deleted by their tenant", wid)
-	case errors.Is(err, store.ErrConflict):
-		err = conflict(err, "worker %s is gone already", wid)
-	default:
-		err = notFoundOr(err, "worker", wid)
-	}
-	if err != nil {
-		s.writeError(w, r, err)
+	if err := s.fleet.DeleteStatic(r.Context(), tenantOf(r).ID, wid); err != nil {
+		s.writeError(w, r, staticWorkerError(err, wid))
 		return
 	}
 	s.record(r.Context(), tenantOf(r).ID, "worker.delete", wid, "static worker deleted; its credential died")
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// listPoolWorkers answers GET /api/v1/pools/{id}/workers: the live
+// workers of one of the tenant's pools (with ?all=true the destroyed ones
+// too), as GET /api/v1/workers shows them. For a static pool, its
+// registered machines.
+func (s *Server) listPoolWorkers(w http.ResponseWriter, r *http.Request) {
+	t := tenantOf(r)
+	pool, err := s.store.PoolGet(r.Context(), t.ID, r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, notFoundOr(err, "pool", r.PathValue("id")))
+		return
+	}
+	p := &store.WorkerListParams{TenantID: t.ID, PoolID: pool.ID}
+	if r.URL.Query().Get("all") != "true" {
+		p.States = fleet.LiveStates
+	}
+	out, err := s.workersAPI(r.Context(), p, false)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, api.WorkerList{Workers: out})
+}
+
+// disableWorker answers POST /api/v1/workers/{id}/disable and
+// /enable: a disabled static worker gets no step but stays registered.
+func (s *Server) disableWorker(disabled bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		wid, t := r.PathValue("id"), tenantOf(r)
+		wk, err := s.fleet.SetDisabled(r.Context(), t.ID, wid, disabled)
+		if err != nil {
+			s.writeError(w, r, staticWorkerError(err, wid))
+			return
+		}
+		action := "worker.enable"
+		if disabled {
+			action = "worker.disable"
+		}
+		s.record(r.Context(), t.ID, action, wk.ID, "named "+wk.Name)
+		writeJSON(w, http.StatusOK, workerAPI(wk))
+	}
+}
+
+// staticWorkerError maps the fleet's errors about static worker wid to
+// the API's: 409 for a provider's worker or one that is gone, 404 for an
+// unknown one or another tenant's.
+func staticWorkerError(err error, wid string) error {
+	switch {
+	case errors.Is(err, fleet.ErrNotStatic):
+		return conflict(err, "worker %s was made by a provider; only static workers are disabled, enabled or deleted by their tenant", wid)
+	case errors.Is(err, store.ErrConflict):
+		return conflict(err, "worker %s is gone already", wid)
+	default:
+		return notFoundOr(err, "worker", wid)
+	}
 }

@@ -128,14 +128,17 @@ func staticServer(t *testing.T) *testServer {
 
 func TestStaticPool(t *testing.T) {
 	t.Parallel()
-	s := staticServer(t)
+	// The server's own figures (5s, 30s) are not the pool's: the pool's
+	// machine policy decides when a silent machine is unavailable.
+	s := startServer(t, nil)
 	acme := s.tenant(t, "acme") // with dynamic pool "Linux"
 	ctx := t.Context()
-	pool, err := acme.CreatePool(ctx, api.CreatePoolRequest{Name: "machines", Type: api.PoolTypeStatic})
+	policy := &api.MachinePolicy{HeartbeatInterval: "1s", UnavailableAfter: "2s"}
+	pool, err := acme.CreatePool(ctx, api.CreatePoolRequest{Name: "machines", Type: api.PoolTypeStatic, MachinePolicy: policy})
 	if err != nil {
 		t.Fatalf("create static pool: %v", err)
 	}
-	if pool.Type != api.PoolTypeStatic || pool.Image != "" || len(pool.Warnings) != 0 {
+	if pool.Type != api.PoolTypeStatic || pool.Image != "" || len(pool.Warnings) != 0 || *pool.MachinePolicy != *policy {
 		t.Fatalf("static pool = %+v", pool)
 	}
 	m1 := registerMachine(t, s, acme, "machines", "box-1")
@@ -161,14 +164,27 @@ func TestStaticPool(t *testing.T) {
 	if !logHas(lines, api.LevelInfo, "static machine \"box-") {
 		t.Errorf("the log does not name the static machine")
 	}
-	for _, m := range []*machine{m1, m2} {
-		if w := workerState(t, acme, m.workerID); w.Provider != api.ProviderStatic || w.Image != "" || w.DestroyAt != nil || w.LastHeartbeatAt == nil {
-			t.Fatalf("static worker = %+v", w)
+	// The pool's worker list shows both machines, with their agents'
+	// version once they heartbeated.
+	eventually.Holds(t, "both agents reported their version", 10*time.Second, func() bool {
+		ws, err := acme.ListPoolWorkers(ctx, "machines", false)
+		if err != nil {
+			t.Fatalf("list pool workers: %v", err)
 		}
-	}
+		var ids []string
+		for _, w := range ws {
+			if w.Provider != api.ProviderStatic || w.Image != "" || w.DestroyAt != nil || w.LastHeartbeatAt == nil || w.PoolID != pool.ID {
+				t.Fatalf("static worker = %+v", w)
+			}
+			if w.AgentVersion != "" {
+				ids = append(ids, w.ID)
+			}
+		}
+		return len(ws) == 2 && slices.Contains(ids, m1.workerID) && slices.Contains(ids, m2.workerID)
+	})
 
-	// One machine dies: steps go to the other, and after the heartbeat
-	// timeout it shows unavailable.
+	// One machine dies: steps go to the other, and after the pool's
+	// unavailable-after it shows unavailable.
 	m1.kill(t)
 	task, _ = runTask(t, acme, step("a", "machines"), step("b", "machines"))
 	if task.State != api.StateSuccess || task.Steps[0].WorkerID != m2.workerID || task.Steps[1].WorkerID != m2.workerID {
@@ -358,4 +374,52 @@ func TestUnavailableStaticWorkerStopsTheScriptTheServerFailed(t *testing.T) {
 	if task.State != api.StateSuccess || task.Steps[0].WorkerID != m.workerID {
 		t.Fatalf("next task %s on %s, want success on %s", task.State, task.Steps[0].WorkerID, m.workerID)
 	}
+}
+
+// TestDisabledStaticWorkerGetsNoStep: a disabled machine stays registered
+// and heartbeating but takes no step; enabled again, it does. Only the
+// tenant's own static workers are disabled.
+func TestDisabledStaticWorkerGetsNoStep(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, func(c *server.Config) { c.LeaseTimeout = time.Second })
+	acme, other := s.tenant(t, "acme"), s.tenant(t, "other")
+	ctx := t.Context()
+	if _, err := acme.CreatePool(ctx, api.CreatePoolRequest{Name: "machines", Type: api.PoolTypeStatic}); err != nil {
+		t.Fatalf("create static pool: %v", err)
+	}
+	m := registerMachine(t, s, acme, "machines", "box-1")
+	w, err := acme.SetWorkerDisabled(ctx, m.workerID, true)
+	if err != nil || !w.Disabled || w.State != api.WorkerIdle {
+		t.Fatalf("disable = %+v, %v; want an idle disabled worker", w, err)
+	}
+	step := api.StepRequest{Name: "s", Pool: "machines", Syntax: "bash", Script: "true"}
+	task, _ := runTask(t, acme, step)
+	if task.State != api.StateFailed || !strings.Contains(task.Steps[0].Error, "all 1 worker of static pool machines are disabled") {
+		t.Fatalf("task on a disabled machine: %s, %q", task.State, task.Steps[0].Error)
+	}
+	ws, err := acme.ListPoolWorkers(ctx, "machines", false)
+	if err != nil || len(ws) != 1 || !ws[0].Disabled || ws[0].State != api.WorkerIdle {
+		t.Fatalf("pool workers %+v, %v; want the machine, idle and disabled", ws, err)
+	}
+
+	_, err = other.SetWorkerDisabled(ctx, m.workerID, false)
+	wantStatus(t, "enabling another tenant's worker", err, http.StatusNotFound, "")
+	if w, err = acme.SetWorkerDisabled(ctx, m.workerID, false); err != nil || w.Disabled {
+		t.Fatalf("enable = %+v, %v", w, err)
+	}
+	task, _ = runTask(t, acme, step)
+	if task.State != api.StateSuccess || task.Steps[0].WorkerID != m.workerID {
+		t.Fatalf("task on the enabled machine: %s on %s", task.State, task.Steps[0].WorkerID)
+	}
+
+	task, _ = runTask(t, acme, api.StepRequest{Name: "d", Pool: "Linux", Syntax: "bash", Script: "true"})
+	_, err = acme.SetWorkerDisabled(ctx, task.Steps[0].WorkerID, true)
+	wantStatus(t, "disabling a dynamic worker", err, http.StatusConflict, "made by a provider")
+	_, err = acme.ListPoolWorkers(ctx, "nope", false)
+	wantStatus(t, "the workers of an unknown pool", err, http.StatusNotFound, "")
+	_, err = acme.CreatePool(ctx, api.CreatePoolRequest{Name: "fast", Type: api.PoolTypeStatic,
+		MachinePolicy: &api.MachinePolicy{HeartbeatInterval: "10s", UnavailableAfter: "15s"}})
+	wantStatus(t, "unavailable after less than two heartbeats", err, http.StatusBadRequest, "two heartbeat intervals")
+	_, err = acme.UpdatePool(ctx, "Linux", api.UpdatePoolRequest{MachinePolicy: &api.MachinePolicy{HeartbeatInterval: "10s"}})
+	wantStatus(t, "a machine policy on a dynamic pool", err, http.StatusBadRequest, "static pools")
 }

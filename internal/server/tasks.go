@@ -144,22 +144,33 @@ func (s *Server) workerList(ctx context.Context, tenantID string, all, withTenan
 	if !all {
 		p.States = fleet.LiveStates
 	}
+	return s.workersAPI(ctx, p, withTenant)
+}
+
+// workersAPI returns the workers p selects as the API shows them, with
+// TenantID set when withTenant.
+func (s *Server) workersAPI(ctx context.Context, p *store.WorkerListParams, withTenant bool) ([]api.Worker, error) {
 	ws, err := s.store.WorkerList(ctx, p)
 	if err != nil {
 		return nil, err
 	}
 	out := []api.Worker{}
 	for _, wk := range ws {
-		a := api.Worker{
-			ID: wk.ID, PoolID: wk.PoolID, Image: wk.Image, Build: wk.Build, Provider: wk.Provider,
-			State: wk.State, CreatedAt: wk.CreatedAt, LeasedAt: wk.LeasedAt, LastUsedAt: wk.LastUsedAt,
-			DestroyAt: wk.DestroyAt, DestroyReason: wk.DestroyReason,
-			Name: wk.Name, LastHeartbeatAt: wk.LastHeartbeatAt,
-		}
+		a := workerAPI(wk)
 		if withTenant {
 			a.TenantID = wk.TenantID
 		}
 		out = append(out, a)
 	}
 	return out, nil
+}
+
+// workerAPI returns wk as the API shows it to its tenant.
+func workerAPI(wk *store.Worker) api.Worker {
+	return api.Worker{
+		ID: wk.ID, PoolID: wk.PoolID, Image: wk.Image, Build: wk.Build, Provider: wk.Provider,
+		State: wk.State, CreatedAt: wk.CreatedAt, LeasedAt: wk.LeasedAt, LastUsedAt: wk.LastUsedAt,
+		DestroyAt: wk.DestroyAt, DestroyReason: wk.DestroyReason,
+		Name: wk.Name, LastHeartbeatAt: wk.LastHeartbeatAt, AgentVersion: wk.AgentVersion, Disabled: wk.Disabled,
+	}
 }

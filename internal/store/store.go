@@ -64,8 +64,8 @@ type Store interface {
 	// PoolGetDefault returns the tenant's default pool or ErrNotFound.
 	PoolGetDefault(ctx context.Context, tenantID string) (*Pool, error)
 	PoolList(ctx context.Context, tenantID string) ([]*Pool, error)
-	// PoolUpdate writes name, image, is_default and max_workers of p (by
-	// tenant and id),
+	// PoolUpdate writes name, image, is_default, max_workers and the
+	// machine policy of p (by tenant and id),
 	// clearing is_default elsewhere when set; ErrConflict on a duplicate name.
 	PoolUpdate(ctx context.Context, p *Pool) error
 	PoolDelete(ctx context.Context, tenantID, id string) error
@@ -145,11 +145,12 @@ type Store interface {
 	// updated worker; ErrNotFound for an unknown id.
 	WorkerUpdate(ctx context.Context, p *WorkerUpdateParams) (*Worker, error)
 	// WorkerAcquireIdle atomically leases a worker of p.TenantID,
-	// p.PoolID, p.Image and p.Build created after p.CreatedAfter: a busy
-	// one holding fewer than p.Capacity leases (the most loaded first, so
-	// spare workers go idle and time out), else the idle one used least
-	// recently whose DestroyAt is after p.Now. It adds one lease, marks
-	// the worker busy and returns it; ErrNotFound when there is none.
+	// p.PoolID, p.Image and p.Build created after p.CreatedAfter and not
+	// disabled: a busy one holding fewer than p.Capacity leases (the most
+	// loaded first, so spare workers go idle and time out), else the idle
+	// one used least recently whose DestroyAt is after p.Now. It adds one
+	// lease, marks the worker busy and returns it; ErrNotFound when there
+	// is none.
 	WorkerAcquireIdle(ctx context.Context, p *WorkerAcquireIdleParams) (*Worker, error)
 	// WorkerReleaseLease ends one lease of busy worker id when it holds
 	// more than one, and returns it; ErrConflict when it holds one or
@@ -235,6 +236,12 @@ type Pool struct {
 	// Capacity is how many steps of the tenant one worker of the pool
 	// runs at once, 1 or more (the API's default is 1).
 	Capacity int
+	// HeartbeatInterval and UnavailableAfter are a static pool's machine
+	// policy: how often its agents heartbeat, and how long one may be
+	// silent before its worker is unavailable; 0 means the server's
+	// default.
+	HeartbeatInterval time.Duration
+	UnavailableAfter  time.Duration
 }
 
 // Task is a deployment or runbook run with its ordered steps.
@@ -335,6 +342,11 @@ type Worker struct {
 	// capacity at most); 0 in every other state. WorkerUpdate keeps it so:
 	// moving a worker to busy sets 1, to any other state 0.
 	Leases int
+	// AgentVersion is the version the worker's agent last reported.
+	AgentVersion string
+	// Disabled is set on a static worker its tenant disabled: it stays
+	// registered and heartbeats, but WorkerAcquireIdle passes it over.
+	Disabled bool
 }
 
 // WorkerUpdateParams sets State (when not empty) and every non-nil field
@@ -362,10 +374,12 @@ type WorkerUpdateParams struct {
 	DestroyAt        *time.Time
 	DestroyedAt      *time.Time
 	DestroyReason    *string
+	AgentVersion     *string
+	Disabled         *bool
 }
 
 // Assignment is one column WorkerUpdateParams sets, with its value: a
-// string, or a time.Time that each backend encodes its own way.
+// string, a bool, or a time.Time that each backend encodes its own way.
 type Assignment struct {
 	Column string
 	Value  any
@@ -390,6 +404,7 @@ func (p *WorkerUpdateParams) Assignments() []Assignment {
 		{"registration_hash", p.RegistrationHash},
 		{"credential_hash", p.CredentialHash},
 		{"destroy_reason", p.DestroyReason},
+		{"agent_version", p.AgentVersion},
 	} {
 		if f.value != nil {
 			out = append(out, Assignment{f.column, *f.value})
@@ -409,6 +424,9 @@ func (p *WorkerUpdateParams) Assignments() []Assignment {
 		if f.value != nil {
 			out = append(out, Assignment{f.column, *f.value})
 		}
+	}
+	if p.Disabled != nil {
+		out = append(out, Assignment{"disabled", *p.Disabled})
 	}
 	return out
 }

@@ -3,19 +3,24 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/dynpool/dynpool/internal/store"
 )
 
-const poolColumns = `id, tenant_id, name, type, image, is_default, created_at, max_workers, capacity`
+const poolColumns = `id, tenant_id, name, type, image, is_default, created_at, max_workers, capacity, heartbeat_interval, unavailable_after`
 
 func scanPool(row pgx.Row) (*store.Pool, error) {
-	var p store.Pool
-	if err := row.Scan(&p.ID, &p.TenantID, &p.Name, &p.Type, &p.Image, &p.IsDefault, &p.CreatedAt, &p.MaxWorkers, &p.Capacity); err != nil {
+	var (
+		p                     store.Pool
+		interval, unavailable int64
+	)
+	if err := row.Scan(&p.ID, &p.TenantID, &p.Name, &p.Type, &p.Image, &p.IsDefault, &p.CreatedAt, &p.MaxWorkers, &p.Capacity, &interval, &unavailable); err != nil {
 		return nil, err
 	}
+	p.HeartbeatInterval, p.UnavailableAfter = time.Duration(interval), time.Duration(unavailable)
 	p.CreatedAt = utc(p.CreatedAt)
 	return &p, nil
 }
@@ -43,8 +48,9 @@ func (s *Store) PoolCreate(ctx context.Context, p *store.Pool) error {
 				return err
 			}
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO pools (`+poolColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			p.ID, p.TenantID, p.Name, p.Type, p.Image, p.IsDefault, p.CreatedAt, p.MaxWorkers, p.Capacity)
+		_, err := tx.Exec(ctx, `INSERT INTO pools (`+poolColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			p.ID, p.TenantID, p.Name, p.Type, p.Image, p.IsDefault, p.CreatedAt, p.MaxWorkers, p.Capacity,
+			int64(p.HeartbeatInterval), int64(p.UnavailableAfter))
 		return err
 	})
 	if err != nil {
@@ -87,7 +93,8 @@ func (s *Store) PoolList(ctx context.Context, tenantID string) ([]*store.Pool, e
 	return out, nil
 }
 
-// PoolUpdate writes Name, Image and IsDefault of p (by TenantID and ID),
+// PoolUpdate writes Name, Image, IsDefault, MaxWorkers and the machine
+// policy of p (by TenantID and ID),
 // clearing the flag on the tenant's other pools when p.IsDefault.
 // ErrNotFound for an unknown pool, ErrConflict on a duplicate name.
 func (s *Store) PoolUpdate(ctx context.Context, p *store.Pool) error {
@@ -101,8 +108,9 @@ func (s *Store) PoolUpdate(ctx context.Context, p *store.Pool) error {
 				return err
 			}
 		}
-		tag, err := tx.Exec(ctx, `UPDATE pools SET name = $1, image = $2, is_default = $3, max_workers = $4, capacity = $5 WHERE tenant_id = $6 AND id = $7`,
-			p.Name, p.Image, p.IsDefault, p.MaxWorkers, p.Capacity, p.TenantID, p.ID)
+		tag, err := tx.Exec(ctx, `UPDATE pools SET name = $1, image = $2, is_default = $3, max_workers = $4, capacity = $5,
+			heartbeat_interval = $6, unavailable_after = $7 WHERE tenant_id = $8 AND id = $9`,
+			p.Name, p.Image, p.IsDefault, p.MaxWorkers, p.Capacity, int64(p.HeartbeatInterval), int64(p.UnavailableAfter), p.TenantID, p.ID)
 		if err != nil {
 			return err
 		}

@@ -80,7 +80,7 @@ func workerSets(p *store.WorkerUpdateParams) ([]string, []any) {
 }
 
 // WorkerAcquireIdle marks busy, in one statement, the idle worker of
-// p.TenantID, p.PoolID, p.Image and p.Build whose DestroyAt is after p.Now
+// p.TenantID, p.PoolID, p.Image and p.Build, not disabled, whose DestroyAt is after p.Now
 // (or unset) and that was used least recently (never used counts as
 // least, tied with a zero LastUsedAt as in the SQLite backend), and
 // returns it. ErrNotFound when there is none.
@@ -97,7 +97,7 @@ func (s *Store) WorkerAcquireIdle(ctx context.Context, p *store.WorkerAcquireIdl
 	w, err := scanWorker(s.pool.QueryRow(ctx, `UPDATE workers SET state = $1, leases = leases + 1
 		WHERE id = (
 			SELECT id FROM workers
-			WHERE tenant_id = $2 AND pool_id = $3 AND image = $5 AND build = $6 AND created_at > $9
+			WHERE tenant_id = $2 AND pool_id = $3 AND image = $5 AND build = $6 AND created_at > $9 AND NOT disabled
 				AND ((state = $4 AND (destroy_at IS NULL OR destroy_at > $7)) OR (state = $1 AND leases < $8))
 			ORDER BY leases DESC, COALESCE(last_used_at, '0001-01-01 00:00:00+00'), created_at, id
 			LIMIT 1

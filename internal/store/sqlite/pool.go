@@ -4,20 +4,23 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/dynpool/dynpool/internal/store"
 )
 
-const poolColumns = `id, tenant_id, name, type, image, is_default, created_at, max_workers, capacity`
+const poolColumns = `id, tenant_id, name, type, image, is_default, created_at, max_workers, capacity, heartbeat_interval, unavailable_after`
 
 func scanPool(sc scanner) (*store.Pool, error) {
 	var (
-		p       store.Pool
-		created int64
+		p                     store.Pool
+		created               int64
+		interval, unavailable int64
 	)
-	if err := sc.Scan(&p.ID, &p.TenantID, &p.Name, &p.Type, &p.Image, &p.IsDefault, &created, &p.MaxWorkers, &p.Capacity); err != nil {
+	if err := sc.Scan(&p.ID, &p.TenantID, &p.Name, &p.Type, &p.Image, &p.IsDefault, &created, &p.MaxWorkers, &p.Capacity, &interval, &unavailable); err != nil {
 		return nil, err
 	}
+	p.HeartbeatInterval, p.UnavailableAfter = time.Duration(interval), time.Duration(unavailable)
 	p.CreatedAt = decTime(created)
 	return &p, nil
 }
@@ -33,8 +36,9 @@ func (s *Store) PoolCreate(ctx context.Context, p *store.Pool) error {
 				return err
 			}
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO pools (`+poolColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			p.ID, p.TenantID, p.Name, p.Type, p.Image, p.IsDefault, encTime(p.CreatedAt), p.MaxWorkers, p.Capacity)
+		_, err := tx.ExecContext(ctx, `INSERT INTO pools (`+poolColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			p.ID, p.TenantID, p.Name, p.Type, p.Image, p.IsDefault, encTime(p.CreatedAt), p.MaxWorkers, p.Capacity,
+			int64(p.HeartbeatInterval), int64(p.UnavailableAfter))
 		return err
 	})
 	if err != nil {
@@ -88,7 +92,8 @@ func (s *Store) PoolList(ctx context.Context, tenantID string) ([]*store.Pool, e
 	return out, nil
 }
 
-// PoolUpdate writes Name, Image and IsDefault of p (by TenantID and ID),
+// PoolUpdate writes Name, Image, IsDefault, MaxWorkers and the machine
+// policy of p (by TenantID and ID),
 // clearing the flag on the tenant's other pools when p.IsDefault.
 // ErrNotFound for an unknown pool, ErrConflict on a duplicate name.
 func (s *Store) PoolUpdate(ctx context.Context, p *store.Pool) error {
@@ -99,8 +104,9 @@ func (s *Store) PoolUpdate(ctx context.Context, p *store.Pool) error {
 				return err
 			}
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE pools SET name = ?, image = ?, is_default = ?, max_workers = ?, capacity = ? WHERE tenant_id = ? AND id = ?`,
-			p.Name, p.Image, p.IsDefault, p.MaxWorkers, p.Capacity, p.TenantID, p.ID)
+		res, err := tx.ExecContext(ctx, `UPDATE pools SET name = ?, image = ?, is_default = ?, max_workers = ?, capacity = ?,
+			heartbeat_interval = ?, unavailable_after = ? WHERE tenant_id = ? AND id = ?`,
+			p.Name, p.Image, p.IsDefault, p.MaxWorkers, p.Capacity, int64(p.HeartbeatInterval), int64(p.UnavailableAfter), p.TenantID, p.ID)
 		if err != nil {
 			return err
 		}

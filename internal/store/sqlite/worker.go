@@ -12,7 +12,7 @@ import (
 
 const workerColumns = `id, tenant_id, pool_id, image, build, provider, resource_id, state,
 	registration_hash, credential_hash, created_at, registered_at, leased_at, last_used_at,
-	last_heartbeat_at, destroy_at, destroyed_at, destroy_reason, name, leases`
+	last_heartbeat_at, destroy_at, destroyed_at, destroy_reason, name, leases, agent_version, disabled`
 
 func scanWorker(sc scanner) (*store.Worker, error) {
 	var (
@@ -23,7 +23,7 @@ func scanWorker(sc scanner) (*store.Worker, error) {
 	)
 	if err := sc.Scan(&w.ID, &w.TenantID, &w.PoolID, &w.Image, &w.Build, &w.Provider, &w.ResourceID, &w.State,
 		&w.RegistrationHash, &w.CredentialHash, &created, &registered, &leased, &used,
-		&heartbeat, &destroyAt, &destroyed, &w.DestroyReason, &w.Name, &w.Leases); err != nil {
+		&heartbeat, &destroyAt, &destroyed, &w.DestroyReason, &w.Name, &w.Leases, &w.AgentVersion, &w.Disabled); err != nil {
 		return nil, err
 	}
 	w.CreatedAt = decTime(created)
@@ -62,11 +62,11 @@ func (s *Store) WorkerCreate(ctx context.Context, w *store.Worker, limits store.
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO workers (`+workerColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			w.ID, w.TenantID, w.PoolID, w.Image, w.Build, w.Provider, w.ResourceID, w.State,
 			w.RegistrationHash, w.CredentialHash, encTime(w.CreatedAt), encTimePtr(w.RegisteredAt),
 			encTimePtr(w.LeasedAt), encTimePtr(w.LastUsedAt), encTimePtr(w.LastHeartbeatAt),
-			encTimePtr(w.DestroyAt), encTimePtr(w.DestroyedAt), w.DestroyReason, w.Name, w.Leases)
+			encTimePtr(w.DestroyAt), encTimePtr(w.DestroyedAt), w.DestroyReason, w.Name, w.Leases, w.AgentVersion, w.Disabled)
 		return err
 	})
 	if err != nil {

@@ -58,6 +58,7 @@ func testWorkerAcquireIdle(t *testing.T, open opener) {
 			{"other-pool", func(w *store.Worker) { w.PoolID = "p2" }},
 			{"other-image", func(w *store.Worker) { w.Image = "ubuntu-24.04" }},
 			{"other-build", func(w *store.Worker) { w.Build = "b0" }},
+			{"disabled", func(w *store.Worker) { w.Disabled = true }},
 			{"busy", func(w *store.Worker) { w.State = api.WorkerBusy }},
 			{"draining", func(w *store.Worker) { w.State = api.WorkerDraining }},
 			{"provisioning", func(w *store.Worker) { w.State = api.WorkerProvisioning }},

@@ -19,14 +19,14 @@ func testWorkerUpdate(t *testing.T, open opener) {
 			ResourceID: ptr("pid-42"), RegistrationHash: ptr(""), CredentialHash: ptr("cred"),
 			RegisteredAt: ptr(at(time.Second)), LeasedAt: ptr(at(2 * time.Second)), LastUsedAt: ptr(at(3 * time.Second)),
 			LastHeartbeatAt: ptr(at(4 * time.Second)), DestroyAt: ptr(at(time.Hour)), DestroyedAt: ptr(at(2 * time.Hour)),
-			DestroyReason: ptr(api.DestroyMaxLifetime)}
+			DestroyReason: ptr(api.DestroyMaxLifetime), AgentVersion: ptr("v1.2.3"), Disabled: ptr(true)}
 		got, err := s.WorkerUpdate(t.Context(), p)
 		must(t, "update", err)
 		want := *w
 		want.State, want.ResourceID, want.RegistrationHash, want.CredentialHash = api.WorkerIdle, "pid-42", "", "cred"
 		want.RegisteredAt, want.LeasedAt, want.LastUsedAt = p.RegisteredAt, p.LeasedAt, p.LastUsedAt
 		want.LastHeartbeatAt, want.DestroyAt, want.DestroyedAt = p.LastHeartbeatAt, p.DestroyAt, p.DestroyedAt
-		want.DestroyReason = api.DestroyMaxLifetime
+		want.DestroyReason, want.AgentVersion, want.Disabled = api.DestroyMaxLifetime, "v1.2.3", true
 		check(t, "WorkerUpdate result", got, &want)
 		stored, err := s.WorkerGet(t.Context(), "w1")
 		must(t, "get", err)
