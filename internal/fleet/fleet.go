@@ -187,44 +187,45 @@ func (f *Fleet) Acquire(ctx context.Context, p *AcquireParams) (*store.Worker, e
 		}
 		return nil
 	}
+	// ended is what Acquire returns for err once ctx is done: the reason
+	// it was waiting, rather than whichever store call the end cut short.
+	ended := func(err error) error {
+		if ctx.Err() != nil && waitingFor != nil {
+			return &WaitError{Err: ctx.Err(), Reason: waitingFor}
+		}
+		return err
+	}
 	backoff := createBackoffFirst
 	for {
 		// Woken by a release of the tenant's worker or by capacity coming
 		// back anywhere; the timer is a safety net for a wake-up lost
 		// between servers.
 		released, capacity := f.hub.Wait("released/"+tenant), f.hub.Wait(capacityKey)
-		if spot == nil {
-			waiting, err := f.line.waiting(ctx, queue)
-			if err != nil {
-				return nil, fmt.Errorf("waiting line: %w", err)
+		mayTry, turn, err := f.line.look(ctx, queue, &spot)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return nil, ended(err)
+		case err != nil:
+			// The store failed us: waited out like a provider error.
+			why := fmt.Errorf("waiting line: %w; trying again in %s", err, backoff)
+			if err := wait(backoff, why); err != nil {
+				return nil, err
 			}
-			if waiting {
-				if spot, err = f.line.join(ctx, queue); err != nil { // no jumping the line
-					return nil, fmt.Errorf("waiting line: %w", err)
-				}
+			backoff = min(2*backoff, createBackoffMax)
+			continue
+		case !mayTry:
+			why := waitingFor
+			if why == nil {
+				why = fmt.Errorf("%w: earlier steps of this tenant's pool wait for a worker first", ErrLimitReached)
 			}
-		}
-		var turn <-chan struct{} // taken before the look, so no leave is missed
-		if spot != nil {
-			turn = f.line.turn(queue)
-			first, err := f.line.first(ctx, spot)
-			if err != nil {
-				return nil, fmt.Errorf("waiting line: %w", err)
+			if err := wait(recheckPeriod, why, released, capacity, turn); err != nil {
+				return nil, err
 			}
-			if !first {
-				why := waitingFor
-				if why == nil {
-					why = fmt.Errorf("%w: earlier steps of this tenant's pool wait for a worker first", ErrLimitReached)
-				}
-				if err := wait(recheckPeriod, why, released, capacity, turn); err != nil {
-					return nil, err
-				}
-				continue
-			}
+			continue
 		}
 		target, err := p.Target(ctx)
 		if err != nil {
-			return nil, err
+			return nil, ended(err)
 		}
 		w, err := f.tryAcquire(ctx, p, target)
 		switch {
@@ -245,8 +246,9 @@ func (f *Fleet) Acquire(ctx context.Context, p *AcquireParams) (*store.Worker, e
 		case errors.Is(err, ErrLimitReached), errors.Is(err, ErrNoStaticWorker):
 			if spot == nil {
 				var jerr error
-				if spot, jerr = f.line.join(ctx, queue); jerr != nil {
-					return nil, fmt.Errorf("waiting line: %w", jerr)
+				if spot, jerr = f.line.join(ctx, queue); jerr != nil && ctx.Err() == nil {
+					// Not in the line this time: the next look joins it.
+					f.cfg.Logger.WarnContext(ctx, "join the waiting line", "line", queue, "error", jerr)
 				}
 			}
 			d := recheckPeriod
@@ -259,7 +261,7 @@ func (f *Fleet) Acquire(ctx context.Context, p *AcquireParams) (*store.Worker, e
 				return nil, err
 			}
 		case ctx.Err() != nil:
-			return nil, err
+			return nil, ended(err)
 		default:
 			why := fmt.Errorf("%w; trying again in %s", err, backoff)
 			if err := wait(backoff, why); err != nil {
@@ -457,6 +459,13 @@ func workers(n int) string {
 // claimWhenRegistered waits for w's agent to register and leases w. It
 // returns (nil, nil) when another acquirer leased w first.
 func (f *Fleet) claimWhenRegistered(ctx context.Context, w *store.Worker) (*store.Worker, error) {
+	// A store call that ctx cut short says why it was waiting.
+	waiting := func(err error) error {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w while waiting for worker %s to register", ctx.Err(), w.ID)
+		}
+		return err
+	}
 	for {
 		changed := f.hub.Wait("worker/" + w.ID)
 		claimed, err := f.store.WorkerUpdate(ctx, &store.WorkerUpdateParams{
@@ -466,11 +475,11 @@ func (f *Fleet) claimWhenRegistered(ctx context.Context, w *store.Worker) (*stor
 			return claimed, nil
 		}
 		if !errors.Is(err, store.ErrConflict) {
-			return nil, fmt.Errorf("lease new worker %s: %w", w.ID, err)
+			return nil, waiting(fmt.Errorf("lease new worker %s: %w", w.ID, err))
 		}
 		cur, err := f.store.WorkerGet(ctx, w.ID)
 		if err != nil {
-			return nil, fmt.Errorf("get new worker %s: %w", w.ID, err)
+			return nil, waiting(fmt.Errorf("get new worker %s: %w", w.ID, err))
 		}
 		switch cur.State {
 		case api.WorkerProvisioning:

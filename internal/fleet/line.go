@@ -68,17 +68,24 @@ func (l line) first(ctx context.Context, p *place) (bool, error) {
 	return first == p.id, nil
 }
 
-// waiting reports whether key's line holds anyone.
-func (l line) waiting(ctx context.Context, key string) (bool, error) {
-	now := l.f.cfg.Clock.Now()
-	first, err := l.f.store.LineFirst(ctx, key, "", now, time.Time{})
-	return first != "", err
-}
-
-// turn returns a channel that receives when a place of key's line is
-// left, on any server: the next in line may be first now.
-func (l line) turn(key string) <-chan struct{} {
-	return l.f.hub.Wait("line/" + key)
+// look reports whether a step holding *spot (nil: no place yet) may try
+// for a worker now: with no place, when key's line is empty (else it
+// joins the end, into *spot: no jumping the line); with one, when it is
+// the first. turn wakes when a place of the line is left, on any server.
+func (l line) look(ctx context.Context, key string, spot **place) (mayTry bool, turn <-chan struct{}, err error) {
+	if *spot == nil {
+		now := l.f.cfg.Clock.Now()
+		first, err := l.f.store.LineFirst(ctx, key, "", now, time.Time{})
+		if err != nil || first == "" {
+			return err == nil, nil, err
+		}
+		if *spot, err = l.join(ctx, key); err != nil {
+			return false, nil, err
+		}
+	}
+	turn = l.f.hub.Wait("line/" + key) // taken before the look, so no leave is missed
+	first, err := l.first(ctx, *spot)
+	return first, turn, err
 }
 
 // leave removes p from its line and wakes the others of the line. It
