@@ -412,8 +412,15 @@ func TestDisabledStaticWorkerGetsNoStep(t *testing.T) {
 		t.Fatalf("task on the enabled machine: %s on %s", task.State, task.Steps[0].WorkerID)
 	}
 
-	task, _ = runTask(t, acme, api.StepRequest{Name: "d", Pool: "Linux", Syntax: "bash", Script: "true"})
-	_, err = acme.SetWorkerDisabled(ctx, task.Steps[0].WorkerID, true)
+	// A dynamic worker, on a server whose lease timeout leaves a busy
+	// machine time to start one.
+	roomy := startServer(t, nil)
+	globex := roomy.tenant(t, "globex")
+	task, lines := runTask(t, globex, api.StepRequest{Name: "d", Syntax: "bash", Script: "true"})
+	if task.State != api.StateSuccess {
+		t.Fatalf("task on the dynamic pool: %s (%s); log:\n%s", task.State, task.Error, dump(lines))
+	}
+	_, err = globex.SetWorkerDisabled(ctx, task.Steps[0].WorkerID, true)
 	wantStatus(t, "disabling a dynamic worker", err, http.StatusConflict, "made by a provider")
 	_, err = acme.ListPoolWorkers(ctx, "nope", false)
 	wantStatus(t, "the workers of an unknown pool", err, http.StatusNotFound, "")
