@@ -19,6 +19,34 @@ func acquire(t *testing.T, s store.Store, now time.Time) (*store.Worker, error) 
 		Image: "ubuntu-22.04", Build: "b1", Now: now})
 }
 
+// acquireAtOnce calls acquire n times at once and returns how many times
+// each worker was handed out and how many calls found none.
+func acquireAtOnce(t *testing.T, n int, acquire func() (*store.Worker, error)) (got map[string]int, notFound int) {
+	t.Helper()
+	var (
+		wg sync.WaitGroup
+		mu sync.Mutex
+	)
+	got = map[string]int{}
+	for range n {
+		wg.Go(func() {
+			w, err := acquire()
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				notFound++
+			case err != nil:
+				t.Errorf("acquire: %v", err)
+			default:
+				got[w.ID]++
+			}
+		})
+	}
+	wg.Wait()
+	return got, notFound
+}
+
 func testWorkerAcquireIdle(t *testing.T, open opener) {
 	t.Run("LeastRecentlyUsedFirst", func(t *testing.T) {
 		t.Parallel()
@@ -91,28 +119,7 @@ func testWorkerAcquireIdle(t *testing.T, open opener) {
 		for i := range idle {
 			newWorker(t, s, fmt.Sprintf("w%02d", i), "t1", "p1", api.WorkerIdle, time.Duration(i)*time.Second, nil)
 		}
-		var (
-			wg       sync.WaitGroup
-			mu       sync.Mutex
-			got      = map[string]int{}
-			notFound int
-		)
-		for range acquirers {
-			wg.Go(func() {
-				w, err := acquire(t, s, t0)
-				mu.Lock()
-				defer mu.Unlock()
-				switch {
-				case errors.Is(err, store.ErrNotFound):
-					notFound++
-				case err != nil:
-					t.Errorf("acquire: %v", err)
-				default:
-					got[w.ID]++
-				}
-			})
-		}
-		wg.Wait()
+		got, notFound := acquireAtOnce(t, acquirers, func() (*store.Worker, error) { return acquire(t, s, t0) })
 		for id, n := range got {
 			if n > 1 {
 				t.Errorf("worker %s handed out %d times", id, n)
@@ -182,29 +189,10 @@ func testWorkerAcquireIdle(t *testing.T, open opener) {
 		for i := range workers {
 			newWorker(t, s, fmt.Sprintf("w%d", i), "t1", "p1", api.WorkerIdle, time.Duration(i)*time.Second, nil)
 		}
-		var (
-			wg       sync.WaitGroup
-			mu       sync.Mutex
-			got      = map[string]int{}
-			notFound int
-		)
-		for range acquirers {
-			wg.Go(func() {
-				w, err := s.WorkerAcquireIdle(t.Context(), &store.WorkerAcquireIdleParams{TenantID: "t1", PoolID: "p1",
-					Image: "ubuntu-22.04", Build: "b1", Now: t0, Capacity: capacity})
-				mu.Lock()
-				defer mu.Unlock()
-				switch {
-				case errors.Is(err, store.ErrNotFound):
-					notFound++
-				case err != nil:
-					t.Errorf("acquire: %v", err)
-				default:
-					got[w.ID]++
-				}
-			})
-		}
-		wg.Wait()
+		got, notFound := acquireAtOnce(t, acquirers, func() (*store.Worker, error) {
+			return s.WorkerAcquireIdle(t.Context(), &store.WorkerAcquireIdleParams{TenantID: "t1", PoolID: "p1",
+				Image: "ubuntu-22.04", Build: "b1", Now: t0, Capacity: capacity})
+		})
 		for id, n := range got {
 			w, err := s.WorkerGet(t.Context(), id)
 			must(t, "get", err)
