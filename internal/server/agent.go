@@ -27,9 +27,10 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// maxRunningJobs bounds the job ids a heartbeat may list; an agent runs
-// one job at a time.
-const maxRunningJobs = 16
+// maxRunningJobs bounds the job ids a heartbeat may list: an agent runs
+// as many jobs at once as its pool's capacity, at most MaxPoolCapacity
+// (a heartbeat refused with 400 stops the agent, found by review).
+const maxRunningJobs = api.MaxPoolCapacity
 
 // heartbeat answers POST /agent/v1/heartbeat: the worker is alive, and
 // its agent learns which of its jobs to stop.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dynpool/dynpool/api"
 	"github.com/dynpool/dynpool/client"
+	"github.com/dynpool/dynpool/internal/server"
 )
 
 // meetScript is a step that leaves its own mark in dir and succeeds only
@@ -86,6 +87,35 @@ func TestPoolCapacityRunsStepsTogetherOnOneWorker(t *testing.T) {
 	}
 	if len(ws) != 1 || ws[0].State != api.WorkerIdle {
 		t.Errorf("workers after the tasks = %+v, want one idle", ws)
+	}
+}
+
+// A worker at the largest capacity runs that many steps at once and keeps
+// heartbeating with all of them listed (found by review: heartbeats were
+// refused beyond 16 running jobs, which stopped the agent).
+func TestPoolAtMaxCapacityKeepsItsAgent(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, func(c *server.Config) { c.HeartbeatInterval = 100 * time.Millisecond })
+	tn, err := s.admin.CreateTenant(t.Context(), "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := clientFor(s, tn.APIKey)
+	if _, err := c.CreatePool(t.Context(), api.CreatePoolRequest{Name: "Linux", Image: "ubuntu-default", MaxWorkers: 1, Capacity: api.MaxPoolCapacity}); err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]string, api.MaxPoolCapacity)
+	for i := range ids {
+		task, err := c.CreateTask(t.Context(), api.CreateTaskRequest{Name: t.Name(), Steps: []api.StepRequest{{Script: "sleep 1; echo done"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = task.ID
+	}
+	for _, task := range followAll(t, c, ids...) {
+		if task.State != api.StateSuccess {
+			t.Errorf("task %s ended %s: %s", task.ID, task.State, task.Error)
+		}
 	}
 }
 
