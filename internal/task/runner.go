@@ -163,11 +163,17 @@ func (r *Runner) takeOver(ctx context.Context) error {
 	return nil
 }
 
-// stranded is a busy worker seen holding no running step.
+// stranded is a busy worker seen holding more leases than running steps.
 type stranded struct {
 	since time.Time
-	// lastUsed tells one busy spell from the next: Release sets it.
-	lastUsed time.Time
+	// spell tells one sighting of a stranded lease from another: the
+	// worker's LastUsedAt (Release sets it when the worker goes idle),
+	// its leases and its running steps. A worker of capacity > 1 that
+	// never goes idle shows brief gaps between a step's end and its
+	// release; as its steps come and go, each gap is a new spell, so only
+	// a lease stranded while nothing changed for a lease period goes
+	// (found by review).
+	spell string
 }
 
 // idleBusyWorkers releases the leases of busy workers that no running
@@ -192,11 +198,8 @@ func (r *Runner) idleBusyWorkers(ctx context.Context, seen map[string]stranded) 
 		if len(steps) >= w.Leases {
 			continue
 		}
-		spell := stranded{since: now}
-		if w.LastUsedAt != nil {
-			spell.lastUsed = *w.LastUsedAt
-		}
-		if before, ok := seen[w.ID]; ok && before.lastUsed.Equal(spell.lastUsed) {
+		spell := stranded{since: now, spell: spellOf(w, steps)}
+		if before, ok := seen[w.ID]; ok && before.spell == spell.spell {
 			spell.since = before.since
 		}
 		if now.Sub(spell.since) < r.cfg.LeasePeriod {
@@ -208,6 +211,20 @@ func (r *Runner) idleBusyWorkers(ctx context.Context, seen map[string]stranded) 
 		r.release(ctx, w)
 	}
 	return found, nil
+}
+
+// spellOf names what a stranded sighting of w with its running steps saw
+// (see stranded).
+func spellOf(w *store.Worker, steps []*store.Step) string {
+	var b strings.Builder
+	if w.LastUsedAt != nil {
+		b.WriteString(w.LastUsedAt.UTC().Format(time.RFC3339Nano))
+	}
+	fmt.Fprintf(&b, " %d", w.Leases)
+	for _, s := range steps {
+		b.WriteString(" " + s.ID)
+	}
+	return b.String()
 }
 
 // Stop cancels the task goroutines, waits for them, and gives up this
