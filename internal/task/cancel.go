@@ -113,7 +113,12 @@ func (r *Runner) awaitCanceled(ctx context.Context, s *store.Step, w *store.Work
 		case <-grace.Chan():
 			r.log(ctx, s.TaskID, s.Name, api.LevelWarning,
 				"Worker %s did not stop the canceled script within %s; destroying it", w.ID, r.cfg.CancelGrace)
-			return false, r.fleet.Discard(ctx, w, api.DestroyUnresponsive)
+			err := r.fleet.Discard(ctx, w, api.DestroyUnresponsive)
+			// Other steps of the tenant on the worker (a pool of capacity
+			// > 1) end now and say why, rather than at the next check as
+			// "unresponsive" (found by review).
+			r.stepsLost(ctx, w, fmt.Sprintf("was destroyed: canceled step %q of task %s would not stop", s.Name, s.TaskID), s.ID)
+			return false, err
 		}
 	}
 }

@@ -225,13 +225,22 @@ func (r *Runner) CancelJobs(ctx context.Context, w *store.Worker, running []stri
 // whose runner then fails them (an agent had taken them) or gets them
 // another worker (none had).
 func (r *Runner) WorkerLost(w *store.Worker, reason string) {
-	ctx := context.Background()
+	r.stepsLost(context.Background(), w, reason, "")
+}
+
+// stepsLost does WorkerLost's work for the running steps of worker w but
+// step except ("" for none).
+func (r *Runner) stepsLost(ctx context.Context, w *store.Worker, reason, except string) {
+	ctx = context.WithoutCancel(ctx)
 	steps, err := r.store.StepListByWorker(ctx, w.ID, api.StateRunning)
 	if err != nil {
 		r.cfg.Logger.ErrorContext(ctx, "list steps of lost worker", "worker_id", w.ID, "error", err)
 		return
 	}
 	for _, s := range steps {
+		if s.ID == except {
+			continue
+		}
 		if s.DispatchedAt == nil {
 			r.hub.Notify("step/" + s.ID)
 			continue

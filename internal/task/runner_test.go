@@ -409,3 +409,51 @@ func TestCancelThroughAnotherServerReachesTheRunningTask(t *testing.T) {
 		t.Fatalf("worker = %s, want idle: no agent took the canceled step", state)
 	}
 }
+
+// A canceled step whose agent does not stop it in CancelGrace gets its
+// worker destroyed; another task's step sharing that worker (a pool of
+// capacity 2) fails at once saying why, not later as "unresponsive"
+// (found by review).
+func TestDestroyingAStuckWorkerFailsItsOtherStepsWithTheReason(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	pool, err := h.store.PoolGet(t.Context(), h.tenant.ID, "p-linux")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool.Capacity = 2
+	if err := h.store.PoolUpdate(t.Context(), pool); err != nil {
+		t.Fatal(err)
+	}
+	stuck := h.submit("sleep 600")
+	w := h.register()
+	h.waitTask(stuck.ID, "the first step to lease the worker", leased(w))
+	other := h.submit("sleep 600")
+	h.waitTask(other.ID, "the second step to share it", leased(w))
+	// The agent takes both jobs, naming the one it runs when it asks
+	// for the next.
+	first := h.job(w)
+	if first == nil {
+		t.Fatal("the agent got no job")
+	}
+	if second, err := h.runner.NextJob(t.Context(), w, 0, []string{first.ID}); err != nil || second == nil || second.ID == first.ID {
+		t.Fatalf("second job = %+v, %v; want the other step", second, err)
+	}
+	if _, err := h.runner.Cancel(t.Context(), h.tenant.ID, stuck.ID); err != nil {
+		t.Fatalf("cancel: %v", err)
+	}
+	// The agent never reports the canceled job ended.
+	got := h.waitTask(other.ID, "the other task to end", func(tk *store.Task) bool {
+		h.clock.Advance(task.DefaultCancelGrace / 4)
+		return finished(tk)
+	})
+	if got.State != api.StateFailed || !strings.Contains(got.Steps[0].Error, "canceled step \"deploy\" of task "+stuck.ID+" would not stop") {
+		t.Fatalf("other task %s: %q; want failed naming the canceled step", got.State, got.Steps[0].Error)
+	}
+	if got := h.waitTask(stuck.ID, "the canceled task to end", finished); got.State != api.StateCanceled {
+		t.Errorf("canceled task ended %s", got.State)
+	}
+	if state := h.workerState(w.ID); state != api.WorkerDestroyed {
+		t.Errorf("worker = %s, want destroyed", state)
+	}
+}
