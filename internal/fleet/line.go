@@ -33,12 +33,19 @@ type line struct {
 // place is one step's place in its line.
 type place struct {
 	key, id string
+	// renewed is when the place was last kept for another lineTTL.
+	renewed time.Time
 }
+
+// renewEvery is how often a waiter renews its place: looks in between
+// only read (a line of n waiters woken n times costs n² reads, not
+// writes; found by review).
+const renewEvery = lineTTL / 3
 
 // join adds a place at the end of key's line.
 func (l line) join(ctx context.Context, key string) (*place, error) {
 	now := l.f.cfg.Clock.Now()
-	p := &place{key: key, id: id.New("wait")}
+	p := &place{key: key, id: id.New("wait"), renewed: now}
 	if err := l.f.store.LineJoin(ctx, key, p.id, now, now.Add(lineTTL)); err != nil {
 		return nil, err
 	}
@@ -46,18 +53,25 @@ func (l line) join(ctx context.Context, key string) (*place, error) {
 }
 
 // first reports whether p is the first of its line, keeping its place
-// for another lineTTL. A place that expired meanwhile (this server was
-// too slow to renew it) joins the end again.
+// for another lineTTL when renewEvery has passed. A place that expired
+// meanwhile (this server was too slow to renew it) joins the end again.
 func (l line) first(ctx context.Context, p *place) (bool, error) {
 	now := l.f.cfg.Clock.Now()
-	first, err := l.f.store.LineFirst(ctx, p.key, p.id, now, now.Add(lineTTL))
+	renew := p.id
+	if now.Sub(p.renewed) < renewEvery {
+		renew = "" // only look
+	}
+	first, err := l.f.store.LineFirst(ctx, p.key, renew, now, now.Add(lineTTL))
+	if err == nil && renew != "" {
+		p.renewed = now
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		again, err := l.join(ctx, p.key)
 		if err != nil {
 			return false, err
 		}
-		p.id = again.id
-		first, err = l.f.store.LineFirst(ctx, p.key, p.id, now, now.Add(lineTTL))
+		p.id, p.renewed = again.id, again.renewed
+		first, err = l.f.store.LineFirst(ctx, p.key, "", now, time.Time{})
 		if err != nil {
 			return false, err
 		}

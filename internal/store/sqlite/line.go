@@ -26,26 +26,22 @@ func (s *Store) LineJoin(ctx context.Context, line, id string, now, expiresAt ti
 }
 
 // LineFirst implements store.LineStore.
+// The renewal and the look need not be atomic, so neither runs in a
+// transaction: a plain look (id "") only reads.
 func (s *Store) LineFirst(ctx context.Context, line, id string, now, expiresAt time.Time) (string, error) {
+	if id != "" {
+		res, err := s.db.ExecContext(ctx, `UPDATE lease_line SET expires_at = ? WHERE id = ? AND line = ?`, encTime(expiresAt), id, line)
+		if err != nil {
+			return "", fmt.Errorf("first of line %s: %w", line, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return "", fmt.Errorf("first of line %s: %w", line, errors.Join(err, fmt.Errorf("waiter %s: %w", id, store.ErrNotFound)))
+		}
+	}
 	var first string
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if id != "" {
-			res, err := tx.ExecContext(ctx, `UPDATE lease_line SET expires_at = ? WHERE id = ? AND line = ?`, encTime(expiresAt), id, line)
-			if err != nil {
-				return err
-			}
-			if n, err := res.RowsAffected(); err != nil || n == 0 {
-				return errors.Join(err, fmt.Errorf("waiter %s: %w", id, store.ErrNotFound))
-			}
-		}
-		err := tx.QueryRowContext(ctx, `SELECT id FROM lease_line WHERE line = ? AND expires_at > ? ORDER BY seq LIMIT 1`,
-			line, encTime(now)).Scan(&first)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
-		}
-		return err
-	})
-	if err != nil {
+	err := s.db.QueryRowContext(ctx, `SELECT id FROM lease_line WHERE line = ? AND expires_at > ? ORDER BY seq LIMIT 1`,
+		line, encTime(now)).Scan(&first)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("first of line %s: %w", line, err)
 	}
 	return first, nil
