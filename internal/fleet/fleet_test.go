@@ -369,12 +369,7 @@ func TestWorkerLimitMakesAcquireWait(t *testing.T) {
 		t.Fatalf("limit tenant: %v", err)
 	}
 	w := h.acquire(params(acme, "1"))
-	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
-	defer cancel()
-	_, err := h.fleet.Acquire(ctx, params(acme, "2"))
-	if !errors.Is(err, fleet.ErrLimitReached) || !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("acquire at the limit = %v, want a deadline error naming the limit", err)
-	}
+	h.limited(params(acme, "2"))
 	if err := h.fleet.Release(t.Context(), w); err != nil {
 		t.Fatalf("release: %v", err)
 	}
@@ -520,16 +515,31 @@ func TestConcurrentAcquiresKeepToTheWorkerLimit(t *testing.T) {
 	if err := h.store.TenantUpdate(t.Context(), acme); err != nil {
 		t.Fatalf("limit tenant: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
-	defer cancel()
+	// None registers: one acquirer makes the worker and waits for its
+	// registration, the other seven wait at the limit, each ended once it
+	// says so; then the maker is ended too.
+	all, endAll := context.WithCancel(t.Context())
+	defer endAll()
+	waiting := make(chan struct{}, 8)
 	var wg sync.WaitGroup
 	for i := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, _ = h.fleet.Acquire(ctx, params(acme, fmt.Sprint(i))) // none registers: they all wait
-		}()
+		wg.Go(func() {
+			ctx, cancel := context.WithCancel(all)
+			defer cancel()
+			p := params(acme, fmt.Sprint(i))
+			p.OnWait = func(string) { waiting <- struct{}{}; cancel() }
+			_, _ = h.fleet.Acquire(ctx, p)
+		})
 	}
+	deadline := time.After(30 * time.Second)
+	for n := 0; n < 7; n++ {
+		select {
+		case <-waiting:
+		case <-deadline:
+			n = 7 // more than one was made: the list below says how many
+		}
+	}
+	endAll()
 	wg.Wait()
 	ws, err := h.store.WorkerList(t.Context(), &store.WorkerListParams{TenantID: acme.ID})
 	if err != nil {

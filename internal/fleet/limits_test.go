@@ -12,15 +12,24 @@ import (
 	"github.com/dynpool/dynpool/internal/store"
 )
 
-// limitedFor runs Acquire for at most d and returns its error, which must
-// say the wait was for a limit.
-func (h *harness) limitedFor(p *fleet.AcquireParams, d time.Duration) error {
+// limited runs Acquire until it first says what it waits for, then ends
+// the wait and returns its error, which must name a limit. (A timeout
+// instead of the wait's own word failed under load, when the store calls
+// before the wait outlasted it.)
+func (h *harness) limited(p *fleet.AcquireParams) error {
 	h.t.Helper()
-	ctx, cancel := context.WithTimeout(h.t.Context(), d)
+	ctx, cancel := context.WithCancel(h.t.Context())
 	defer cancel()
+	onWait := p.OnWait
+	p.OnWait = func(reason string) {
+		if onWait != nil {
+			onWait(reason)
+		}
+		cancel() // it waits: end the wait, which then names what it waited for
+	}
 	_, err := h.fleet.Acquire(ctx, p)
-	if !errors.Is(err, fleet.ErrLimitReached) || !errors.Is(err, context.DeadlineExceeded) {
-		h.t.Fatalf("acquire at a limit = %v, want a deadline error naming the limit", err)
+	if !errors.Is(err, fleet.ErrLimitReached) || !errors.Is(err, context.Canceled) {
+		h.t.Fatalf("acquire at a limit = %v, want a canceled wait naming the limit", err)
 	}
 	return err
 }
@@ -64,7 +73,7 @@ func TestProviderLimitHoldsAcrossTenants(t *testing.T) {
 	acme, globex := h.tenant("acme"), h.tenant("globex")
 	held := h.acquire(params(acme, "1"))
 	h.acquire(params(acme, "1"))
-	err := h.limitedFor(params(globex, "1"), 100*time.Millisecond)
+	err := h.limited(params(globex, "1"))
 	if !strings.Contains(err.Error(), "the fake provider holds its maximum of 2 workers") {
 		t.Fatalf("error = %v, want the provider limit named", err)
 	}
@@ -89,7 +98,7 @@ func TestCreationsInFlightAreBounded(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no worker was created")
 	}
-	err := h.limitedFor(params(globex, "1"), 100*time.Millisecond)
+	err := h.limited(params(globex, "1"))
 	if !strings.Contains(err.Error(), "the fake provider is creating 1 worker, the most at once") {
 		t.Fatalf("error = %v, want the creations in flight named", err)
 	}
@@ -230,7 +239,7 @@ func TestPoolLimit(t *testing.T) {
 		t.Fatalf("create pool: %v", err)
 	}
 	h.acquire(params(acme, "1"))
-	err := h.limitedFor(params(acme, "1"), 100*time.Millisecond)
+	err := h.limited(params(acme, "1"))
 	if !strings.Contains(err.Error(), "pool Linux holds its maximum of 1 worker") {
 		t.Fatalf("error = %v, want the pool limit named", err)
 	}
@@ -258,7 +267,7 @@ func TestAWorkerJustRegisteredIsNotEvicted(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("register: %v", err)
 	}
-	h.limitedFor(params(globex, "1"), 200*time.Millisecond)
+	h.limited(params(globex, "1"))
 	if w := h.worker(id); w.State == api.WorkerDestroyed {
 		t.Fatalf("the worker acme's step made was destroyed (%s) before it could claim it", w.DestroyReason)
 	}
