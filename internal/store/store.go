@@ -145,9 +145,10 @@ type Store interface {
 	// updated worker; ErrNotFound for an unknown id.
 	WorkerUpdate(ctx context.Context, p *WorkerUpdateParams) (*Worker, error)
 	// WorkerAcquireIdle atomically leases a worker of p.TenantID,
-	// p.PoolID, p.Image and p.Build created after p.CreatedAfter and not
-	// disabled: a busy one holding fewer than p.Capacity leases (the most
-	// loaded first, so spare workers go idle and time out), else the idle
+	// p.PoolID, p.Image and p.Build created after p.CreatedAfter, not
+	// disabled and whose last health check did not fail: a busy one
+	// holding fewer than p.Capacity leases (the most loaded first, so
+	// spare workers go idle and time out), else the idle
 	// one used least recently whose DestroyAt is after p.Now. It adds one
 	// lease, marks the worker busy and returns it; ErrNotFound when there
 	// is none.
@@ -242,6 +243,19 @@ type Pool struct {
 	// default.
 	HeartbeatInterval time.Duration
 	UnavailableAfter  time.Duration
+	// HealthCheck is a static pool's health-check script, the zero value
+	// for none.
+	HealthCheck HealthCheck
+}
+
+// HealthCheck is the script a static pool's agents run while idle, every
+// Interval, stopped after Timeout; a machine whose last check failed gets
+// no step. Script "" means no check.
+type HealthCheck struct {
+	Syntax   string
+	Script   string
+	Interval time.Duration
+	Timeout  time.Duration
 }
 
 // Task is a deployment or runbook run with its ordered steps.
@@ -347,7 +361,25 @@ type Worker struct {
 	// Disabled is set on a static worker its tenant disabled: it stays
 	// registered and heartbeats, but WorkerAcquireIdle passes it over.
 	Disabled bool
+	// HealthStatus is the outcome of the static worker's last health
+	// check: "" before the first (or when its pool has none), else
+	// HealthHealthy, HealthWarning or HealthFailed. WorkerAcquireIdle
+	// passes over a worker whose last check failed.
+	HealthStatus string
+	// HealthMessage is the last check's output (its last lines) or why it
+	// could not run.
+	HealthMessage string
+	// HealthCheckedAt is when the server recorded the last check.
+	HealthCheckedAt *time.Time
 }
+
+// Health-check outcomes of a static worker (Worker.HealthStatus); the
+// same words as api.HealthHealthy and its siblings.
+const (
+	HealthHealthy = "healthy"
+	HealthWarning = "warning"
+	HealthFailed  = "failed"
+)
 
 // WorkerUpdateParams sets State (when not empty) and every non-nil field
 // of one worker.
@@ -376,6 +408,9 @@ type WorkerUpdateParams struct {
 	DestroyReason    *string
 	AgentVersion     *string
 	Disabled         *bool
+	HealthStatus     *string
+	HealthMessage    *string
+	HealthCheckedAt  *time.Time
 }
 
 // Assignment is one column WorkerUpdateParams sets, with its value: a
@@ -405,6 +440,8 @@ func (p *WorkerUpdateParams) Assignments() []Assignment {
 		{"credential_hash", p.CredentialHash},
 		{"destroy_reason", p.DestroyReason},
 		{"agent_version", p.AgentVersion},
+		{"health_status", p.HealthStatus},
+		{"health_message", p.HealthMessage},
 	} {
 		if f.value != nil {
 			out = append(out, Assignment{f.column, *f.value})
@@ -420,6 +457,7 @@ func (p *WorkerUpdateParams) Assignments() []Assignment {
 		{"last_heartbeat_at", p.LastHeartbeatAt},
 		{"destroy_at", p.DestroyAt},
 		{"destroyed_at", p.DestroyedAt},
+		{"health_checked_at", p.HealthCheckedAt},
 	} {
 		if f.value != nil {
 			out = append(out, Assignment{f.column, *f.value})

@@ -10,17 +10,21 @@ import (
 	"github.com/dynpool/dynpool/internal/store"
 )
 
-const poolColumns = `id, tenant_id, name, type, image, is_default, created_at, max_workers, capacity, heartbeat_interval, unavailable_after`
+const poolColumns = `id, tenant_id, name, type, image, is_default, created_at, max_workers, capacity, heartbeat_interval, unavailable_after,
+	health_check_syntax, health_check_script, health_check_interval, health_check_timeout`
 
 func scanPool(row pgx.Row) (*store.Pool, error) {
 	var (
 		p                     store.Pool
 		interval, unavailable int64
+		hcInterval, hcTimeout int64
 	)
-	if err := row.Scan(&p.ID, &p.TenantID, &p.Name, &p.Type, &p.Image, &p.IsDefault, &p.CreatedAt, &p.MaxWorkers, &p.Capacity, &interval, &unavailable); err != nil {
+	if err := row.Scan(&p.ID, &p.TenantID, &p.Name, &p.Type, &p.Image, &p.IsDefault, &p.CreatedAt, &p.MaxWorkers, &p.Capacity, &interval, &unavailable,
+		&p.HealthCheck.Syntax, &p.HealthCheck.Script, &hcInterval, &hcTimeout); err != nil {
 		return nil, err
 	}
 	p.HeartbeatInterval, p.UnavailableAfter = time.Duration(interval), time.Duration(unavailable)
+	p.HealthCheck.Interval, p.HealthCheck.Timeout = time.Duration(hcInterval), time.Duration(hcTimeout)
 	p.CreatedAt = utc(p.CreatedAt)
 	return &p, nil
 }
@@ -48,9 +52,10 @@ func (s *Store) PoolCreate(ctx context.Context, p *store.Pool) error {
 				return err
 			}
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO pools (`+poolColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		_, err := tx.Exec(ctx, `INSERT INTO pools (`+poolColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 			p.ID, p.TenantID, p.Name, p.Type, p.Image, p.IsDefault, p.CreatedAt, p.MaxWorkers, p.Capacity,
-			int64(p.HeartbeatInterval), int64(p.UnavailableAfter))
+			int64(p.HeartbeatInterval), int64(p.UnavailableAfter),
+			p.HealthCheck.Syntax, p.HealthCheck.Script, int64(p.HealthCheck.Interval), int64(p.HealthCheck.Timeout))
 		return err
 	})
 	if err != nil {
@@ -94,7 +99,7 @@ func (s *Store) PoolList(ctx context.Context, tenantID string) ([]*store.Pool, e
 }
 
 // PoolUpdate writes Name, Image, IsDefault, MaxWorkers and the machine
-// policy of p (by TenantID and ID),
+// policy (with its health check) of p (by TenantID and ID),
 // clearing the flag on the tenant's other pools when p.IsDefault.
 // ErrNotFound for an unknown pool, ErrConflict on a duplicate name.
 func (s *Store) PoolUpdate(ctx context.Context, p *store.Pool) error {
@@ -109,8 +114,10 @@ func (s *Store) PoolUpdate(ctx context.Context, p *store.Pool) error {
 			}
 		}
 		tag, err := tx.Exec(ctx, `UPDATE pools SET name = $1, image = $2, is_default = $3, max_workers = $4, capacity = $5,
-			heartbeat_interval = $6, unavailable_after = $7 WHERE tenant_id = $8 AND id = $9`,
-			p.Name, p.Image, p.IsDefault, p.MaxWorkers, p.Capacity, int64(p.HeartbeatInterval), int64(p.UnavailableAfter), p.TenantID, p.ID)
+			heartbeat_interval = $6, unavailable_after = $7, health_check_syntax = $8, health_check_script = $9,
+			health_check_interval = $10, health_check_timeout = $11 WHERE tenant_id = $12 AND id = $13`,
+			p.Name, p.Image, p.IsDefault, p.MaxWorkers, p.Capacity, int64(p.HeartbeatInterval), int64(p.UnavailableAfter),
+			p.HealthCheck.Syntax, p.HealthCheck.Script, int64(p.HealthCheck.Interval), int64(p.HealthCheck.Timeout), p.TenantID, p.ID)
 		if err != nil {
 			return err
 		}

@@ -13,17 +13,19 @@ import (
 
 const workerColumns = `id, tenant_id, pool_id, image, build, provider, resource_id, state,
 	registration_hash, credential_hash, created_at, registered_at, leased_at, last_used_at,
-	last_heartbeat_at, destroy_at, destroyed_at, destroy_reason, name, leases, agent_version, disabled`
+	last_heartbeat_at, destroy_at, destroyed_at, destroy_reason, name, leases, agent_version, disabled,
+	health_status, health_message, health_checked_at`
 
 func scanWorker(row pgx.Row) (*store.Worker, error) {
 	var w store.Worker
 	if err := row.Scan(&w.ID, &w.TenantID, &w.PoolID, &w.Image, &w.Build, &w.Provider, &w.ResourceID, &w.State,
 		&w.RegistrationHash, &w.CredentialHash, &w.CreatedAt, &w.RegisteredAt, &w.LeasedAt, &w.LastUsedAt,
-		&w.LastHeartbeatAt, &w.DestroyAt, &w.DestroyedAt, &w.DestroyReason, &w.Name, &w.Leases, &w.AgentVersion, &w.Disabled); err != nil {
+		&w.LastHeartbeatAt, &w.DestroyAt, &w.DestroyedAt, &w.DestroyReason, &w.Name, &w.Leases, &w.AgentVersion, &w.Disabled,
+		&w.HealthStatus, &w.HealthMessage, &w.HealthCheckedAt); err != nil {
 		return nil, err
 	}
 	w.CreatedAt = utc(w.CreatedAt)
-	for _, p := range []**time.Time{&w.RegisteredAt, &w.LeasedAt, &w.LastUsedAt, &w.LastHeartbeatAt, &w.DestroyAt, &w.DestroyedAt} {
+	for _, p := range []**time.Time{&w.RegisteredAt, &w.LeasedAt, &w.LastUsedAt, &w.LastHeartbeatAt, &w.DestroyAt, &w.DestroyedAt, &w.HealthCheckedAt} {
 		*p = utcPtr(*p)
 	}
 	return &w, nil
@@ -37,10 +39,11 @@ func (s *Store) WorkerCreate(ctx context.Context, w *store.Worker, limits store.
 			return err
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO workers (`+workerColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)`,
 			w.ID, w.TenantID, w.PoolID, w.Image, w.Build, w.Provider, w.ResourceID, w.State,
 			w.RegistrationHash, w.CredentialHash, w.CreatedAt, w.RegisteredAt,
-			w.LeasedAt, w.LastUsedAt, w.LastHeartbeatAt, w.DestroyAt, w.DestroyedAt, w.DestroyReason, w.Name, w.Leases, w.AgentVersion, w.Disabled)
+			w.LeasedAt, w.LastUsedAt, w.LastHeartbeatAt, w.DestroyAt, w.DestroyedAt, w.DestroyReason, w.Name, w.Leases, w.AgentVersion, w.Disabled,
+			w.HealthStatus, w.HealthMessage, w.HealthCheckedAt)
 		return err
 	})
 	if err != nil {

@@ -80,7 +80,7 @@ func workerSets(p *store.WorkerUpdateParams) ([]string, []any) {
 }
 
 // WorkerAcquireIdle marks busy, in one statement, the idle worker of
-// p.TenantID, p.PoolID, p.Image and p.Build, not disabled, whose DestroyAt is after p.Now
+// p.TenantID, p.PoolID, p.Image and p.Build, not disabled nor failing its health check, whose DestroyAt is after p.Now
 // (or unset) and that was used least recently (never used counts as
 // least, tied with a zero LastUsedAt as in the SQLite backend), and
 // returns it. ErrNotFound when there is none.
@@ -97,14 +97,14 @@ func (s *Store) WorkerAcquireIdle(ctx context.Context, p *store.WorkerAcquireIdl
 	w, err := scanWorker(s.pool.QueryRow(ctx, `UPDATE workers SET state = $1, leases = leases + 1
 		WHERE id = (
 			SELECT id FROM workers
-			WHERE tenant_id = $2 AND pool_id = $3 AND image = $5 AND build = $6 AND created_at > $9 AND NOT disabled
+			WHERE tenant_id = $2 AND pool_id = $3 AND image = $5 AND build = $6 AND created_at > $9 AND NOT disabled AND health_status <> $10
 				AND ((state = $4 AND (destroy_at IS NULL OR destroy_at > $7)) OR (state = $1 AND leases < $8))
 			ORDER BY leases DESC, COALESCE(last_used_at, '0001-01-01 00:00:00+00'), created_at, id
 			LIMIT 1
 			FOR UPDATE SKIP LOCKED)
 			AND (state = $4 OR leases < $8)
 		RETURNING `+workerColumns,
-		api.WorkerBusy, p.TenantID, p.PoolID, api.WorkerIdle, p.Image, p.Build, p.Now, max(p.Capacity, 1), p.CreatedAfter))
+		api.WorkerBusy, p.TenantID, p.PoolID, api.WorkerIdle, p.Image, p.Build, p.Now, max(p.Capacity, 1), p.CreatedAfter, store.HealthFailed))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("acquire idle worker in pool %s: %w", p.PoolID, store.ErrNotFound)
 	}

@@ -9,18 +9,22 @@ import (
 	"github.com/dynpool/dynpool/internal/store"
 )
 
-const poolColumns = `id, tenant_id, name, type, image, is_default, created_at, max_workers, capacity, heartbeat_interval, unavailable_after`
+const poolColumns = `id, tenant_id, name, type, image, is_default, created_at, max_workers, capacity, heartbeat_interval, unavailable_after,
+	health_check_syntax, health_check_script, health_check_interval, health_check_timeout`
 
 func scanPool(sc scanner) (*store.Pool, error) {
 	var (
 		p                     store.Pool
 		created               int64
 		interval, unavailable int64
+		hcInterval, hcTimeout int64
 	)
-	if err := sc.Scan(&p.ID, &p.TenantID, &p.Name, &p.Type, &p.Image, &p.IsDefault, &created, &p.MaxWorkers, &p.Capacity, &interval, &unavailable); err != nil {
+	if err := sc.Scan(&p.ID, &p.TenantID, &p.Name, &p.Type, &p.Image, &p.IsDefault, &created, &p.MaxWorkers, &p.Capacity, &interval, &unavailable,
+		&p.HealthCheck.Syntax, &p.HealthCheck.Script, &hcInterval, &hcTimeout); err != nil {
 		return nil, err
 	}
 	p.HeartbeatInterval, p.UnavailableAfter = time.Duration(interval), time.Duration(unavailable)
+	p.HealthCheck.Interval, p.HealthCheck.Timeout = time.Duration(hcInterval), time.Duration(hcTimeout)
 	p.CreatedAt = decTime(created)
 	return &p, nil
 }
@@ -36,9 +40,10 @@ func (s *Store) PoolCreate(ctx context.Context, p *store.Pool) error {
 				return err
 			}
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO pools (`+poolColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO pools (`+poolColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			p.ID, p.TenantID, p.Name, p.Type, p.Image, p.IsDefault, encTime(p.CreatedAt), p.MaxWorkers, p.Capacity,
-			int64(p.HeartbeatInterval), int64(p.UnavailableAfter))
+			int64(p.HeartbeatInterval), int64(p.UnavailableAfter),
+			p.HealthCheck.Syntax, p.HealthCheck.Script, int64(p.HealthCheck.Interval), int64(p.HealthCheck.Timeout))
 		return err
 	})
 	if err != nil {
@@ -93,7 +98,7 @@ func (s *Store) PoolList(ctx context.Context, tenantID string) ([]*store.Pool, e
 }
 
 // PoolUpdate writes Name, Image, IsDefault, MaxWorkers and the machine
-// policy of p (by TenantID and ID),
+// policy (with its health check) of p (by TenantID and ID),
 // clearing the flag on the tenant's other pools when p.IsDefault.
 // ErrNotFound for an unknown pool, ErrConflict on a duplicate name.
 func (s *Store) PoolUpdate(ctx context.Context, p *store.Pool) error {
@@ -105,8 +110,10 @@ func (s *Store) PoolUpdate(ctx context.Context, p *store.Pool) error {
 			}
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE pools SET name = ?, image = ?, is_default = ?, max_workers = ?, capacity = ?,
-			heartbeat_interval = ?, unavailable_after = ? WHERE tenant_id = ? AND id = ?`,
-			p.Name, p.Image, p.IsDefault, p.MaxWorkers, p.Capacity, int64(p.HeartbeatInterval), int64(p.UnavailableAfter), p.TenantID, p.ID)
+			heartbeat_interval = ?, unavailable_after = ?, health_check_syntax = ?, health_check_script = ?,
+			health_check_interval = ?, health_check_timeout = ? WHERE tenant_id = ? AND id = ?`,
+			p.Name, p.Image, p.IsDefault, p.MaxWorkers, p.Capacity, int64(p.HeartbeatInterval), int64(p.UnavailableAfter),
+			p.HealthCheck.Syntax, p.HealthCheck.Script, int64(p.HealthCheck.Interval), int64(p.HealthCheck.Timeout), p.TenantID, p.ID)
 		if err != nil {
 			return err
 		}

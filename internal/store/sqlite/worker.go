@@ -12,18 +12,20 @@ import (
 
 const workerColumns = `id, tenant_id, pool_id, image, build, provider, resource_id, state,
 	registration_hash, credential_hash, created_at, registered_at, leased_at, last_used_at,
-	last_heartbeat_at, destroy_at, destroyed_at, destroy_reason, name, leases, agent_version, disabled`
+	last_heartbeat_at, destroy_at, destroyed_at, destroy_reason, name, leases, agent_version, disabled,
+	health_status, health_message, health_checked_at`
 
 func scanWorker(sc scanner) (*store.Worker, error) {
 	var (
 		w                                   store.Worker
 		created                             int64
 		registered, leased, used, heartbeat sql.NullInt64
-		destroyAt, destroyed                sql.NullInt64
+		destroyAt, destroyed, checked       sql.NullInt64
 	)
 	if err := sc.Scan(&w.ID, &w.TenantID, &w.PoolID, &w.Image, &w.Build, &w.Provider, &w.ResourceID, &w.State,
 		&w.RegistrationHash, &w.CredentialHash, &created, &registered, &leased, &used,
-		&heartbeat, &destroyAt, &destroyed, &w.DestroyReason, &w.Name, &w.Leases, &w.AgentVersion, &w.Disabled); err != nil {
+		&heartbeat, &destroyAt, &destroyed, &w.DestroyReason, &w.Name, &w.Leases, &w.AgentVersion, &w.Disabled,
+		&w.HealthStatus, &w.HealthMessage, &checked); err != nil {
 		return nil, err
 	}
 	w.CreatedAt = decTime(created)
@@ -33,6 +35,7 @@ func scanWorker(sc scanner) (*store.Worker, error) {
 	w.LastHeartbeatAt = decTimePtr(heartbeat)
 	w.DestroyAt = decTimePtr(destroyAt)
 	w.DestroyedAt = decTimePtr(destroyed)
+	w.HealthCheckedAt = decTimePtr(checked)
 	return &w, nil
 }
 
@@ -62,11 +65,12 @@ func (s *Store) WorkerCreate(ctx context.Context, w *store.Worker, limits store.
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO workers (`+workerColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			w.ID, w.TenantID, w.PoolID, w.Image, w.Build, w.Provider, w.ResourceID, w.State,
 			w.RegistrationHash, w.CredentialHash, encTime(w.CreatedAt), encTimePtr(w.RegisteredAt),
 			encTimePtr(w.LeasedAt), encTimePtr(w.LastUsedAt), encTimePtr(w.LastHeartbeatAt),
-			encTimePtr(w.DestroyAt), encTimePtr(w.DestroyedAt), w.DestroyReason, w.Name, w.Leases, w.AgentVersion, w.Disabled)
+			encTimePtr(w.DestroyAt), encTimePtr(w.DestroyedAt), w.DestroyReason, w.Name, w.Leases, w.AgentVersion, w.Disabled,
+			w.HealthStatus, w.HealthMessage, encTimePtr(w.HealthCheckedAt))
 		return err
 	})
 	if err != nil {

@@ -39,7 +39,8 @@ func testPool(t *testing.T, open opener) {
 		s := open(t)
 		newTenant(t, s, "t1", 0)
 		want := &store.Pool{ID: "p1", TenantID: "t1", Name: "linux", Type: "static", Image: "ubuntu-22.04",
-			IsDefault: true, CreatedAt: t0, MaxWorkers: 7, Capacity: 4, HeartbeatInterval: 20 * time.Second, UnavailableAfter: 3 * time.Minute}
+			IsDefault: true, CreatedAt: t0, MaxWorkers: 7, Capacity: 4, HeartbeatInterval: 20 * time.Second, UnavailableAfter: 3 * time.Minute,
+			HealthCheck: store.HealthCheck{Syntax: "bash", Script: "df -h /", Interval: 5 * time.Minute, Timeout: time.Minute}}
 		must(t, "create", s.PoolCreate(t.Context(), want))
 		for _, key := range []string{"p1", "linux"} {
 			got, err := s.PoolGet(t.Context(), "t1", key)
@@ -150,6 +151,7 @@ func testPool(t *testing.T, open opener) {
 		upd := *p
 		upd.Name, upd.Image, upd.IsDefault, upd.MaxWorkers, upd.Capacity = "ubuntu", "ubuntu-24.04", false, 3, 2
 		upd.HeartbeatInterval, upd.UnavailableAfter = time.Minute, time.Hour
+		upd.HealthCheck = store.HealthCheck{Syntax: "sh", Script: "exit 0", Interval: time.Hour, Timeout: time.Second}
 		upd.Type, upd.CreatedAt = "ignored", at(time.Hour)
 		must(t, "update", s.PoolUpdate(t.Context(), &upd))
 		got, err := s.PoolGet(t.Context(), "t1", "ubuntu")
@@ -157,7 +159,8 @@ func testPool(t *testing.T, open opener) {
 		want := *p
 		want.Name, want.Image, want.IsDefault, want.MaxWorkers, want.Capacity = "ubuntu", "ubuntu-24.04", false, 3, 2
 		want.HeartbeatInterval, want.UnavailableAfter = time.Minute, time.Hour
-		check(t, "pool after update (name, image, is_default, max_workers, capacity, machine policy change)", got, &want)
+		want.HealthCheck = upd.HealthCheck
+		check(t, "pool after update (name, image, is_default, max_workers, capacity, machine policy, health check change)", got, &want)
 		_, err = s.PoolGet(t.Context(), "t1", "linux")
 		wantErr(t, "get by old name", err, store.ErrNotFound)
 

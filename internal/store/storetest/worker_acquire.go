@@ -87,6 +87,7 @@ func testWorkerAcquireIdle(t *testing.T, open opener) {
 			{"other-image", func(w *store.Worker) { w.Image = "ubuntu-24.04" }},
 			{"other-build", func(w *store.Worker) { w.Build = "b0" }},
 			{"disabled", func(w *store.Worker) { w.Disabled = true }},
+			{"health-check-failed", func(w *store.Worker) { w.HealthStatus = store.HealthFailed }},
 			{"busy", func(w *store.Worker) { w.State = api.WorkerBusy }},
 			{"draining", func(w *store.Worker) { w.State = api.WorkerDraining }},
 			{"provisioning", func(w *store.Worker) { w.State = api.WorkerProvisioning }},
@@ -110,6 +111,28 @@ func testWorkerAcquireIdle(t *testing.T, open opener) {
 		must(t, "list busy", err)
 		if len(list) != 2 {
 			t.Errorf("busy workers after acquire = %d, want 2 (busy and match)", len(list))
+		}
+	})
+	t.Run("HealthWarningStillServes", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		// A warning is shown, not acted on; a later passing check clears a
+		// failure, and the worker serves again.
+		newWorker(t, s, "warned", "t1", "p1", api.WorkerIdle, 0, func(w *store.Worker) { w.HealthStatus = store.HealthWarning })
+		newWorker(t, s, "failed", "t1", "p1", api.WorkerIdle, time.Second, func(w *store.Worker) { w.HealthStatus = store.HealthFailed })
+		got, err := acquire(t, s, t0)
+		must(t, "acquire the warned worker", err)
+		if got.ID != "warned" {
+			t.Fatalf("acquired %s, want warned", got.ID)
+		}
+		_, err = acquire(t, s, t0)
+		wantErr(t, "acquire with only a failed worker idle", err, store.ErrNotFound)
+		_, err = s.WorkerUpdate(t.Context(), &store.WorkerUpdateParams{ID: "failed", HealthStatus: ptr(store.HealthHealthy)})
+		must(t, "record a passing check", err)
+		got, err = acquire(t, s, t0)
+		must(t, "acquire after the check passed", err)
+		if got.ID != "failed" {
+			t.Errorf("acquired %s, want failed (healthy again)", got.ID)
 		}
 	})
 	t.Run("Race", func(t *testing.T) {
