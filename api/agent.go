@@ -42,7 +42,22 @@ type HeartbeatRequest struct {
 	RunningJobs []string `json:"running_jobs,omitempty"`
 	// AgentVersion is the agent's build, shown in the worker list.
 	AgentVersion string `json:"agent_version,omitempty"`
+	// HealthCheck is the outcome of a health check that ended since the
+	// last heartbeat, sent once.
+	HealthCheck *HealthCheckResult `json:"health_check,omitempty"`
 }
+
+// HealthCheckResult is the outcome of one health check an agent ran.
+type HealthCheckResult struct {
+	// Status is HealthHealthy, HealthWarning or HealthFailed.
+	Status string `json:"status"`
+	// Message is the last lines of its output, or why it could not run
+	// (at most MaxHealthMessage bytes; the server cuts a longer one).
+	Message string `json:"message,omitempty"`
+}
+
+// MaxHealthMessage bounds HealthCheckResult.Message, in bytes.
+const MaxHealthMessage = 1024
 
 // HeartbeatResponse is the answer to POST /agent/v1/heartbeat.
 type HeartbeatResponse struct {
@@ -55,6 +70,10 @@ type HeartbeatResponse struct {
 	// heartbeat from now on: a static pool's machine policy may change
 	// after its machines registered.
 	HeartbeatInterval string `json:"heartbeat_interval,omitempty"`
+	// HealthCheck is the health check of a static worker's pool, every
+	// field filled in; nil for none. The agent runs it while it runs no
+	// job, at once when it is new or changed, then every Interval.
+	HealthCheck *HealthCheck `json:"health_check,omitempty"`
 }
 
 // Job is one step handed to an agent.

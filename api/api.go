@@ -215,6 +215,53 @@ type Pool struct {
 type MachinePolicy struct {
 	HeartbeatInterval string `json:"heartbeat_interval"`
 	UnavailableAfter  string `json:"unavailable_after"`
+	// HealthCheck is the pool's health check as it applies (defaults
+	// filled in), nil for none. Only in answers: a request sets it with
+	// the health_check field of CreatePoolRequest and UpdatePoolRequest,
+	// so that changing the heartbeat figures leaves the check alone.
+	HealthCheck *HealthCheck `json:"health_check,omitempty"`
+}
+
+// HealthCheck is a script the agents of a static pool run while idle
+// (never while a step runs), every Interval, stopped after Timeout. Its
+// outcome follows from its exit code: 0 is HealthHealthy (HealthWarning
+// when a line of its output starts with "WARNING:"),
+// HealthCheckWarningExitCode is HealthWarning, anything else, a timeout
+// included, is HealthFailed; a worker whose last check failed gets no
+// step until a later one passes. Durations are Go strings.
+type HealthCheck struct {
+	// Syntax is one of the step syntaxes (bash, sh, python, pwsh);
+	// default bash.
+	Syntax string `json:"syntax,omitempty"`
+	// Script is the script; in an UpdatePoolRequest "" removes the check.
+	Script string `json:"script"`
+	// Interval is how often it runs, from 10s to 24h; default 5m.
+	Interval string `json:"interval,omitempty"`
+	// Timeout stops a check that runs longer, from 1s to 10m and at most
+	// Interval; default 1m.
+	Timeout string `json:"timeout,omitempty"`
+}
+
+// HealthCheckWarningExitCode is the exit code of a health check that
+// passes with a warning.
+const HealthCheckWarningExitCode = 2
+
+// Health-check outcomes (WorkerHealth.Status).
+const (
+	HealthHealthy = "healthy"
+	HealthWarning = "warning"
+	HealthFailed  = "failed"
+)
+
+// WorkerHealth is the outcome of a static worker's last health check.
+type WorkerHealth struct {
+	// Status is HealthHealthy, HealthWarning or HealthFailed.
+	Status string `json:"status"`
+	// Message is the last lines of the check's output (at most 1 KiB),
+	// or why it could not run.
+	Message string `json:"message,omitempty"`
+	// CheckedAt is when the server recorded the outcome.
+	CheckedAt *time.Time `json:"checked_at,omitempty"`
 }
 
 // PoolList is the body of GET /api/v1/pools.
@@ -237,6 +284,8 @@ type CreatePoolRequest struct {
 	Capacity int `json:"capacity,omitempty"`
 	// MachinePolicy, for a static pool only; nil means the defaults.
 	MachinePolicy *MachinePolicy `json:"machine_policy,omitempty"`
+	// HealthCheck, for a static pool only; nil means none.
+	HealthCheck *HealthCheck `json:"health_check,omitempty"`
 }
 
 // MaxPoolCapacity bounds a pool's capacity: beyond it, one worker's
@@ -255,6 +304,9 @@ type UpdatePoolRequest struct {
 	// MachinePolicy replaces a static pool's policy; "" fields go back to
 	// the server's defaults.
 	MachinePolicy *MachinePolicy `json:"machine_policy,omitempty"`
+	// HealthCheck replaces a static pool's health check; a Script of ""
+	// removes it (and its workers' last outcome with it).
+	HealthCheck *HealthCheck `json:"health_check,omitempty"`
 }
 
 // Script syntaxes a step may use.
@@ -444,6 +496,9 @@ type Worker struct {
 	// Disabled is set on a static worker its tenant disabled: it gets no
 	// step until enabled again.
 	Disabled bool `json:"disabled,omitempty"`
+	// HealthCheck is the outcome of a static worker's last health check;
+	// nil before its first one or when its pool has none.
+	HealthCheck *WorkerHealth `json:"health_check,omitempty"`
 }
 
 // WorkerList is the body of GET /api/v1/workers and /api/v1/admin/workers.

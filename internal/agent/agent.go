@@ -42,6 +42,12 @@ type agent struct {
 
 	mu      sync.Mutex
 	running map[string]context.CancelCauseFunc // job id → cancel
+	// stopCheck stops the health check that runs now, nil when none
+	// does: a job that arrives stops it (see track).
+	stopCheck context.CancelCauseFunc
+
+	// health is the static pool's health check (see health.go).
+	health healthState
 }
 
 // Run registers the worker with cfg.ServerURL (unless cfg.Credential holds
@@ -93,12 +99,14 @@ func Run(ctx context.Context, cfg Config) error {
 		runner:     runner,
 		containers: &containerRunner{workerID: reg.WorkerID, client: c, fingerprint: cfg.ServerFingerprint},
 		running:    make(map[string]context.CancelCauseFunc),
+		health:     healthState{wake: make(chan struct{}, 1)},
 	}
 
 	runCtx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	var wg sync.WaitGroup
 	wg.Go(func() { a.heartbeats(runCtx, stop, interval) })
+	wg.Go(func() { a.healthChecks(runCtx) })
 	stop(a.loop(runCtx))
 	wg.Wait()
 	return stopped(ctx, logger, context.Cause(runCtx))
@@ -152,8 +160,10 @@ func (a *agent) loop(ctx context.Context) error {
 }
 
 // heartbeats calls heartbeat every interval (from then on, the interval
-// the last answer gave) and cancels the jobs the server lists; a failed
-// heartbeat stops the agent through stop.
+// the last answer gave), reports the outcome of a health check that ended
+// since the last one, takes the pool's health check from the answer and
+// cancels the jobs the server lists; a failed heartbeat stops the agent
+// through stop.
 func (a *agent) heartbeats(ctx context.Context, stop context.CancelCauseFunc, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -163,11 +173,14 @@ func (a *agent) heartbeats(ctx context.Context, stop context.CancelCauseFunc, in
 			return
 		case <-t.C:
 		}
-		resp, err := a.client.heartbeat(ctx, api.HeartbeatRequest{RunningJobs: a.runningJobs(), AgentVersion: Version()})
+		checked := a.health.take()
+		resp, err := a.client.heartbeat(ctx, api.HeartbeatRequest{RunningJobs: a.runningJobs(), AgentVersion: Version(), HealthCheck: checked})
 		if err != nil {
+			a.health.giveBack(checked)
 			stop(gone(err, true))
 			return
 		}
+		a.health.set(resp.HealthCheck)
 		// A static pool's machine policy may change after registration.
 		if d, err := time.ParseDuration(resp.HeartbeatInterval); err == nil && d > 0 && d != interval {
 			a.logger.InfoContext(ctx, "heartbeat interval changed", "from", interval, "to", d)

@@ -47,6 +47,10 @@ type fakeServer struct {
 	containers map[string][]containerRun
 	// containerAnswer is the answer to every container run.
 	containerAnswer api.ContainerRunResponse
+	// healthCheck is sent in every heartbeat answer; healthResults are
+	// the health-check outcomes heartbeats reported, in order.
+	healthCheck   *api.HealthCheck
+	healthResults []api.HealthCheckResult
 }
 
 // containerRun is one POST /agent/v1/jobs/{id}/container the fake took.
@@ -110,9 +114,17 @@ func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.URL.Path == "/agent/v1/register":
 		writeJSON(w, api.RegisterResponse{WorkerID: fakeWorkerID, Credential: fakeCredential, HeartbeatInterval: "50ms"})
 	case r.URL.Path == "/agent/v1/heartbeat":
+		var req api.HeartbeatRequest
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			writeError(w, http.StatusBadRequest)
+			return
+		}
 		f.mu.Lock()
 		f.heartbeats++
-		var resp api.HeartbeatResponse
+		if req.HealthCheck != nil {
+			f.healthResults = append(f.healthResults, *req.HealthCheck)
+		}
+		resp := api.HeartbeatResponse{HealthCheck: f.healthCheck}
 		for id := range f.cancel {
 			resp.CancelJobs = append(resp.CancelJobs, id)
 		}

@@ -21,11 +21,15 @@ var errJobCanceled = errors.New("canceled")
 const stopTimeout = 10 * time.Second
 
 // track counts job as running here from now on, so the next poll names
-// it (see loop), and returns its context, which cancelJob cancels.
+// it (see loop), and returns its context, which cancelJob cancels. A
+// health check that runs now is stopped: steps go first.
 func (a *agent) track(ctx context.Context, job *api.Job) (context.Context, context.CancelCauseFunc) {
 	jobCtx, cancel := context.WithCancelCause(ctx)
 	a.mu.Lock()
 	a.running[job.ID] = cancel
+	if a.stopCheck != nil {
+		a.stopCheck(errCheckPreempted)
+	}
 	a.mu.Unlock()
 	return jobCtx, cancel
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/dynpool/dynpool/api"
@@ -97,16 +98,42 @@ func (f *Fleet) staticBusy(ctx context.Context, tenantID, poolID string) error {
 	if len(ws) == 0 {
 		return fmt.Errorf("%w: static pool %s has no healthy worker", ErrNoStaticWorker, name)
 	}
-	enabled := 0
+	var disabled, failed int
+	var lastFailure string
 	for _, w := range ws {
-		if !w.Disabled {
-			enabled++
+		switch {
+		case w.Disabled:
+			disabled++
+		case w.HealthStatus == api.HealthFailed:
+			failed++
+			lastFailure = w.HealthMessage
 		}
 	}
-	if enabled == 0 {
+	switch usable := len(ws) - disabled - failed; {
+	case usable > 0:
+		return fmt.Errorf("%w: all %s of static pool %s are busy", ErrNoStaticWorker, workers(usable), name)
+	case failed == 0:
 		return fmt.Errorf("%w: all %s of static pool %s are disabled", ErrNoStaticWorker, workers(len(ws)), name)
+	case disabled == 0:
+		return fmt.Errorf("%w: all %s of static pool %s are unhealthy: their health check failed%s",
+			ErrNoStaticWorker, workers(len(ws)), name, lastLine(lastFailure))
+	default:
+		return fmt.Errorf("%w: the %s of static pool %s are disabled (%d) or unhealthy (%d: their health check failed%s)",
+			ErrNoStaticWorker, workers(len(ws)), name, disabled, failed, lastLine(lastFailure))
 	}
-	return fmt.Errorf("%w: all %s of static pool %s are busy", ErrNoStaticWorker, workers(enabled), name)
+}
+
+// lastLine returns ` ("<the last line of msg>")` for a health check's
+// message, "" for an empty one.
+func lastLine(msg string) string {
+	msg = strings.TrimSpace(msg)
+	if msg == "" {
+		return ""
+	}
+	if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
+		msg = msg[i+1:]
+	}
+	return fmt.Sprintf(" (%q)", msg)
 }
 
 // checkStatic marks static worker w unavailable when its agent has been

@@ -1,15 +1,11 @@
 package server
 
 import (
-	"context"
-	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/dynpool/dynpool/api"
 	"github.com/dynpool/dynpool/internal/fleet"
-	"github.com/dynpool/dynpool/internal/store"
 	"github.com/dynpool/dynpool/internal/validation"
 )
 
@@ -55,6 +51,15 @@ func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	policy, err := s.agentPolicyOf(r.Context(), wk)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.recordHealth(r, wk, policy, req.HealthCheck); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	hb := fleet.HeartbeatParams{Running: len(req.RunningJobs), AgentVersion: req.AgentVersion}
 	if err := s.fleet.Heartbeat(r.Context(), wk, hb); err != nil {
 		s.writeError(w, r, err)
@@ -65,29 +70,9 @@ func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	interval, err := s.heartbeatInterval(r.Context(), wk)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, api.HeartbeatResponse{CancelJobs: cancel, HeartbeatInterval: interval.String()})
-}
-
-// heartbeatInterval is how often wk's agent must heartbeat: its static
-// pool's machine policy, else the server's interval.
-func (s *Server) heartbeatInterval(ctx context.Context, wk *store.Worker) (time.Duration, error) {
-	if wk.Provider != api.ProviderStatic {
-		return s.fleet.HeartbeatInterval(), nil
-	}
-	pool, err := s.store.PoolGet(ctx, wk.TenantID, wk.PoolID)
-	if errors.Is(err, store.ErrNotFound) {
-		return s.fleet.HeartbeatInterval(), nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("get pool of worker %s: %w", wk.ID, err)
-	}
-	interval, _ := s.fleet.MachinePolicy(pool)
-	return interval, nil
+	writeJSON(w, http.StatusOK, api.HeartbeatResponse{
+		CancelJobs: cancel, HeartbeatInterval: policy.interval.String(), HealthCheck: policy.healthCheck,
+	})
 }
 
 func (s *Server) nextJob(w http.ResponseWriter, r *http.Request) {

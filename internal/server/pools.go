@@ -81,6 +81,10 @@ func (s *Server) createPool(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	if err := setHealthCheck(p, req.HealthCheck); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if err := s.checkPool(p, true); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -133,6 +137,9 @@ func (s *Server) poolUpdate(ctx context.Context, tenantID, id string, req *api.U
 		p.Capacity = *req.Capacity
 	}
 	if err := setMachinePolicy(p, req.MachinePolicy); err != nil {
+		return api.Pool{}, err
+	}
+	if err := setHealthCheck(p, req.HealthCheck); err != nil {
 		return api.Pool{}, err
 	}
 	if req.IsDefault != nil {
@@ -292,6 +299,9 @@ func poolChanges(before, after *store.Pool) string {
 	if before.HeartbeatInterval != after.HeartbeatInterval || before.UnavailableAfter != after.UnavailableAfter {
 		changes = append(changes, fmt.Sprintf("machine policy heartbeat %s → %s, unavailable after %s → %s (0s: the default)",
 			before.HeartbeatInterval, after.HeartbeatInterval, before.UnavailableAfter, after.UnavailableAfter))
+	}
+	if c := healthCheckChange(before, after); c != "" {
+		changes = append(changes, c)
 	}
 	if len(changes) == 0 {
 		return "no change"

@@ -51,13 +51,27 @@ func setMachinePolicy(p *store.Pool, mp *api.MachinePolicy) error {
 	if p.Type != api.PoolTypeStatic {
 		return validation.Errorf("machine_policy", "a machine policy is for static pools; a dynamic pool's workers are watched by the server's own figures")
 	}
-	for _, f := range []struct {
-		field, value string
-		to           *time.Duration
-	}{
+	if mp.HealthCheck != nil {
+		return validation.Errorf("machine_policy.health_check", "set the health check with the request's health_check field, beside machine_policy")
+	}
+	return parseDurations([]durationField{
 		{"machine_policy.heartbeat_interval", mp.HeartbeatInterval, &p.HeartbeatInterval},
 		{"machine_policy.unavailable_after", mp.UnavailableAfter, &p.UnavailableAfter},
-	} {
+	})
+}
+
+// durationField is a request field holding a Go duration, and where it
+// goes.
+type durationField struct {
+	field, value string
+	to           *time.Duration
+}
+
+// parseDurations sets each field's destination to its value ("": 0); a
+// value that is not a positive Go duration is a validation error naming
+// its field.
+func parseDurations(fields []durationField) error {
+	for _, f := range fields {
 		*f.to = 0
 		if f.value == "" {
 			continue
@@ -74,7 +88,7 @@ func setMachinePolicy(p *store.Pool, mp *api.MachinePolicy) error {
 // machinePolicyAPI returns static pool p's machine policy as it applies.
 func (s *Server) machinePolicyAPI(p *store.Pool) *api.MachinePolicy {
 	interval, after := s.fleet.MachinePolicy(p)
-	return &api.MachinePolicy{HeartbeatInterval: interval.String(), UnavailableAfter: after.String()}
+	return &api.MachinePolicy{HeartbeatInterval: interval.String(), UnavailableAfter: after.String(), HealthCheck: fleet.HealthCheck(p)}
 }
 
 // checkStaticPoolEmpty refuses (409) to delete static pool p while

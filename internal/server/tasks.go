@@ -172,5 +172,6 @@ func workerAPI(wk *store.Worker) api.Worker {
 		State: wk.State, CreatedAt: wk.CreatedAt, LeasedAt: wk.LeasedAt, LastUsedAt: wk.LastUsedAt,
 		DestroyAt: wk.DestroyAt, DestroyReason: wk.DestroyReason,
 		Name: wk.Name, LastHeartbeatAt: wk.LastHeartbeatAt, AgentVersion: wk.AgentVersion, Disabled: wk.Disabled,
+		HealthCheck: workerHealthAPI(wk),
 	}
 }

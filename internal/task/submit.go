@@ -102,21 +102,9 @@ func (r *Runner) buildStep(ctx context.Context, t *store.Tenant, i int, sr *api.
 	if err := validation.Text(field("name"), name); err != nil {
 		return nil, err
 	}
-	if err := validation.Text(field("script"), sr.Script); err != nil {
+	syntax, err := CheckScript(fmt.Sprintf("steps[%d]", i), sr.Syntax, sr.Script, MaxScriptSize)
+	if err != nil {
 		return nil, err
-	}
-	syntax := sr.Syntax
-	if syntax == "" {
-		syntax = api.SyntaxBash
-	}
-	if !slices.Contains(syntaxes, syntax) {
-		return nil, validation.Errorf(field("syntax"), "unknown syntax %q (want one of %s)", sr.Syntax, strings.Join(syntaxes, ", "))
-	}
-	if strings.TrimSpace(sr.Script) == "" {
-		return nil, validation.Errorf(field("script"), "the script is empty")
-	}
-	if len(sr.Script) > MaxScriptSize {
-		return nil, validation.Errorf(field("script"), "the script is %d bytes, more than the limit of %d", len(sr.Script), MaxScriptSize)
 	}
 	image, err := r.containerImage(field("container"), sr.Container)
 	if err != nil {
@@ -159,4 +147,29 @@ func (r *Runner) stepPool(ctx context.Context, t *store.Tenant, field, ref strin
 		return nil, fmt.Errorf("get pool: %w", err)
 	}
 	return p, nil
+}
+
+// CheckScript checks a script and its syntax as a step's are checked, and
+// returns the syntax ("" is bash). Its validation errors name
+// prefix+".syntax" or prefix+".script": an unknown syntax, a script that
+// is empty, not valid UTF-8, holds a NUL, or is longer than maxSize bytes.
+// A static pool's health check is checked so too.
+func CheckScript(prefix, syntax, script string, maxSize int) (string, error) {
+	if err := validation.Text(prefix+".script", script); err != nil {
+		return "", err
+	}
+	given := syntax
+	if syntax == "" {
+		syntax = api.SyntaxBash
+	}
+	if !slices.Contains(syntaxes, syntax) {
+		return "", validation.Errorf(prefix+".syntax", "unknown syntax %q (want one of %s)", given, strings.Join(syntaxes, ", "))
+	}
+	if strings.TrimSpace(script) == "" {
+		return "", validation.Errorf(prefix+".script", "the script is empty")
+	}
+	if len(script) > maxSize {
+		return "", validation.Errorf(prefix+".script", "the script is %d bytes, more than the limit of %d", len(script), maxSize)
+	}
+	return syntax, nil
 }
