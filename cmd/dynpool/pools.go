@@ -54,6 +54,7 @@ func newPoolsCreateCmd(a *app) *cobra.Command {
 	var req api.CreatePoolRequest
 	var static bool
 	var policy api.MachinePolicy
+	var health healthCheckFlagValues
 	cmd := &cobra.Command{
 		Use:   "create NAME (--image IMAGE | --static)",
 		Short: "Create a dynamic worker pool, or a static one that machines register into",
@@ -64,6 +65,11 @@ func newPoolsCreateCmd(a *app) *cobra.Command {
 				return err
 			}
 			req.MachinePolicy = machinePolicyChanged(cmd, &policy)
+			hc, err := healthCheckChanged(cmd, &health, func() (*api.HealthCheck, error) { return nil, nil })
+			if err != nil {
+				return err
+			}
+			req.HealthCheck = hc
 			p, err := a.client().CreatePool(cmd.Context(), req)
 			if err != nil {
 				return err
@@ -77,6 +83,7 @@ func newPoolsCreateCmd(a *app) *cobra.Command {
 	cmd.Flags().IntVar(&req.Capacity, "capacity", 0, capacityUsage+" (default 1)")
 	cmd.Flags().BoolVar(&static, "static", false, "a static pool: machines of your own register into it (see: dynpool pools registration-token)")
 	machinePolicyFlags(cmd, &policy)
+	healthCheckFlags(cmd, &health, false)
 	cmd.MarkFlagsMutuallyExclusive("image", "static")
 	cmd.MarkFlagsOneRequired("image", "static")
 	return cmd
@@ -88,6 +95,7 @@ func newPoolsEditCmd(a *app) *cobra.Command {
 	var isDefault bool
 	var maxWorkers, capacity int
 	var policy api.MachinePolicy
+	var health healthCheckFlagValues
 	cmd := &cobra.Command{
 		Use:   "edit ID",
 		Short: "Rename a pool, change its image, worker limit or capacity, or make it the default",
@@ -111,10 +119,16 @@ func newPoolsEditCmd(a *app) *cobra.Command {
 				req.Capacity = &capacity
 			}
 			req.MachinePolicy = machinePolicyChanged(cmd, &policy)
-			if req == (api.UpdatePoolRequest{}) {
-				return fmt.Errorf("nothing to change: give --name, --image, --max-workers, --capacity, --default, --heartbeat-interval or --unavailable-after")
+			c := a.client()
+			hc, err := healthCheckChanged(cmd, &health, currentHealthCheck(cmd.Context(), c, args[0]))
+			if err != nil {
+				return err
 			}
-			p, err := a.client().UpdatePool(cmd.Context(), args[0], req)
+			req.HealthCheck = hc
+			if req == (api.UpdatePoolRequest{}) {
+				return fmt.Errorf("nothing to change: give --name, --image, --max-workers, --capacity, --default, --heartbeat-interval, --unavailable-after or a --health-check-* flag")
+			}
+			p, err := c.UpdatePool(cmd.Context(), args[0], req)
 			if err != nil {
 				return err
 			}
@@ -127,6 +141,7 @@ func newPoolsEditCmd(a *app) *cobra.Command {
 	cmd.Flags().IntVar(&maxWorkers, "max-workers", 0, "most live workers the pool may hold (0: no limit but the tenant's)")
 	cmd.Flags().IntVar(&capacity, "capacity", 1, capacityUsage)
 	machinePolicyFlags(cmd, &policy)
+	healthCheckFlags(cmd, &health, true)
 	return cmd
 }
 
@@ -162,6 +177,9 @@ func printPools(cmd *cobra.Command, a *app, v any, ps []api.Pool) error {
 		}
 		if mp := p.MachinePolicy; mp != nil {
 			fmt.Fprintf(w, "pool %s: agents heartbeat every %s; a machine silent for %s is unavailable\n", p.Name, mp.HeartbeatInterval, mp.UnavailableAfter)
+			if hc := mp.HealthCheck; hc != nil {
+				fmt.Fprintf(w, "pool %s: health check (%s) every %s, timeout %s; a machine whose check fails gets no step\n", p.Name, hc.Syntax, hc.Interval, hc.Timeout)
+			}
 		}
 	}
 	return nil

@@ -34,14 +34,21 @@ func printWorkers(cmd *cobra.Command, a *app, ws []api.Worker) error {
 	if a.output == outputJSON {
 		return printJSON(w, ws)
 	}
-	tb := newTable(w, "ID", "NAME", "POOL", "PROVIDER", "IMAGE", "BUILD", "STATE", "CREATED", "LAST USED", "LAST CONTACT", "AGENT", "DESTROY AT", "REASON")
+	tb := newTable(w, "ID", "NAME", "POOL", "PROVIDER", "IMAGE", "BUILD", "STATE", "HEALTH", "CREATED", "LAST USED", "LAST CONTACT", "AGENT", "DESTROY AT", "REASON")
 	for _, wk := range ws {
 		state := wk.State
 		if wk.Disabled {
 			state += " (disabled)"
 		}
-		tb.row(wk.ID, wk.Name, wk.PoolID, wk.Provider, wk.Image, wk.Build, state, timeCell(&wk.CreatedAt),
+		if wk.HealthCheck != nil && wk.HealthCheck.Status == api.HealthFailed {
+			state += " (unhealthy)"
+		}
+		tb.row(wk.ID, wk.Name, wk.PoolID, wk.Provider, wk.Image, wk.Build, state, healthCell(&wk), timeCell(&wk.CreatedAt),
 			timeCell(wk.LastUsedAt), timeCell(wk.LastHeartbeatAt), wk.AgentVersion, timeCell(wk.DestroyAt), wk.DestroyReason)
 	}
-	return tb.flush()
+	if err := tb.flush(); err != nil {
+		return err
+	}
+	printHealthMessages(w, ws)
+	return nil
 }
