@@ -88,6 +88,9 @@ type HealthChange struct {
 // health_check.status; the message is cut to api.MaxHealthMessage bytes
 // and made valid text.
 func (f *Fleet) RecordHealth(ctx context.Context, w *store.Worker, hasCheck bool, res *api.HealthCheckResult) (*HealthChange, error) {
+	if res != nil && res.Status != api.HealthHealthy && res.Status != api.HealthWarning && res.Status != api.HealthFailed {
+		return nil, validation.Errorf("health_check.status", "%q is not %s, %s or %s", res.Status, api.HealthHealthy, api.HealthWarning, api.HealthFailed)
+	}
 	var upd *store.WorkerUpdateParams
 	switch {
 	case !hasCheck && w.HealthStatus != "":
@@ -96,9 +99,6 @@ func (f *Fleet) RecordHealth(ctx context.Context, w *store.Worker, hasCheck bool
 	case !hasCheck || res == nil:
 		return nil, nil
 	default:
-		if res.Status != api.HealthHealthy && res.Status != api.HealthWarning && res.Status != api.HealthFailed {
-			return nil, validation.Errorf("health_check.status", "%q is not %s, %s or %s", res.Status, api.HealthHealthy, api.HealthWarning, api.HealthFailed)
-		}
 		now, msg := f.cfg.Clock.Now(), healthMessage(res.Message)
 		upd = &store.WorkerUpdateParams{ID: w.ID, HealthStatus: &res.Status, HealthMessage: &msg, HealthCheckedAt: &now}
 	}

@@ -99,14 +99,17 @@ func (f *Fleet) staticBusy(ctx context.Context, tenantID, poolID string) error {
 		return fmt.Errorf("%w: static pool %s has no healthy worker", ErrNoStaticWorker, name)
 	}
 	var disabled, failed int
-	var lastFailure string
+	var lastFailure string // the message of the latest failed check
+	var lastAt time.Time
 	for _, w := range ws {
 		switch {
 		case w.Disabled:
 			disabled++
 		case w.HealthStatus == api.HealthFailed:
 			failed++
-			lastFailure = w.HealthMessage
+			if w.HealthCheckedAt != nil && !w.HealthCheckedAt.Before(lastAt) {
+				lastFailure, lastAt = w.HealthMessage, *w.HealthCheckedAt
+			}
 		}
 	}
 	switch usable := len(ws) - disabled - failed; {

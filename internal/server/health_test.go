@@ -12,6 +12,7 @@ import (
 
 	"github.com/dynpool/dynpool/api"
 	"github.com/dynpool/dynpool/client"
+	"github.com/dynpool/dynpool/internal/agent"
 	"github.com/dynpool/dynpool/internal/eventually"
 	"github.com/dynpool/dynpool/internal/server"
 )
@@ -235,6 +236,26 @@ func TestHealthCheckBadInput(t *testing.T) {
 	p, err := acme.GetPool(ctx, "machines")
 	if err != nil || p.MachinePolicy.HealthCheck != nil {
 		t.Errorf("pool after refused edits: %+v, %v; want no health check", p, err)
+	}
+
+	// An agent reporting an outcome that is none of the three is refused;
+	// one reported while the pool has no check is ignored.
+	tok, err := acme.CreateRegistrationToken(ctx, "machines", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cred, err := agent.RegisterStatic(ctx, agent.RegisterStaticParams{ServerURL: s.URL(), Token: tok.Token, Pool: "machines", Name: "box"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, body := post(t, s.URL()+"/agent/v1/heartbeat", cred.Credential, `{"health_check": {"status": "sick"}}`)
+	var e api.ErrorResponse
+	if err := json.Unmarshal(body, &e); status != http.StatusBadRequest || err != nil || e.Error.Field != "health_check.status" {
+		t.Errorf("heartbeat with status sick: %d %s, want 400 naming health_check.status", status, body)
+	}
+	status, body = post(t, s.URL()+"/agent/v1/heartbeat", cred.Credential, `{"health_check": {"status": "failed", "message": "x"}}`)
+	if status != http.StatusOK || workerState(t, acme, cred.WorkerID).HealthCheck != nil {
+		t.Errorf("an outcome for a pool without a check: %d %s, worker health %+v; want it ignored", status, body, workerState(t, acme, cred.WorkerID).HealthCheck)
 	}
 }
 
