@@ -11,7 +11,9 @@ type AuditEntry struct {
 	// Actor is "admin", "tenant <name>" or "console".
 	Actor string `json:"actor"`
 	// Action is one of tenant.create, tenant.update, apikey.create,
-	// apikey.revoke, pool.create, pool.update, pool.delete.
+	// apikey.revoke, pool.create, pool.update, pool.delete,
+	// worker.disable, worker.enable, worker.health (a static worker's
+	// health-check status changed; by "agent <worker id>").
 	Action string `json:"action"`
 	Target string `json:"target,omitempty"`
 	Detail string `json:"detail,omitempty"`

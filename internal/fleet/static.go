@@ -83,7 +83,10 @@ func (f *Fleet) RegisterStatic(ctx context.Context, p *RegisterStaticParams) (*s
 }
 
 // staticBusy says why a step of static pool poolID finds no idle enabled
-// worker, wrapping ErrNoStaticWorker.
+// worker whose health check did not fail, wrapping ErrNoStaticWorker:
+// none registered or available, all busy, all disabled, all unhealthy
+// (naming the latest failed check's last line), or disabled and
+// unhealthy.
 func (f *Fleet) staticBusy(ctx context.Context, tenantID, poolID string) error {
 	name := poolID
 	if pool, err := f.store.PoolGet(ctx, tenantID, poolID); err == nil {
