@@ -44,9 +44,22 @@ func setCheck(t *testing.T, c *client.Client, hc api.HealthCheck) *api.Pool {
 // one that only warns) does, a step with no healthy machine fails at the
 // lease timeout saying so, and a check fixed by editing the pool makes the
 // machines serve again. Only changes of a worker's health are audited.
+// On SQLite, and on PostgreSQL when DYNPOOL_TEST_POSTGRES_URL is set.
 func TestStaticHealthCheck(t *testing.T) {
 	t.Parallel()
+	t.Run("SQLite", func(t *testing.T) {
+		t.Parallel()
+		testStaticHealthCheck(t, "")
+	})
+	t.Run("Postgres", func(t *testing.T) {
+		t.Parallel()
+		testStaticHealthCheck(t, postgresURL(t))
+	})
+}
+
+func testStaticHealthCheck(t *testing.T, databaseURL string) {
 	s := startServer(t, func(c *server.Config) {
+		c.DatabaseURL = databaseURL
 		c.HeartbeatInterval = 100 * time.Millisecond
 		c.HeartbeatTimeout = 10 * time.Second
 		c.LeaseTimeout = 2 * time.Second
