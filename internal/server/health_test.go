@@ -145,9 +145,19 @@ echo "WARNING: disk 91%% full"`, broken.workerID)})
 		t.Errorf("steps ran on %v; want the repaired machine %s among them (it was used least recently)", used, broken.workerID)
 	}
 
+	// A pool created with a check has it from the start.
+	created, err := acme.CreatePool(ctx, api.CreatePoolRequest{Name: "checked", Type: api.PoolTypeStatic,
+		HealthCheck: &api.HealthCheck{Syntax: "python", Script: "print('ok')", Interval: "2m"}})
+	if err != nil || created.MachinePolicy.HealthCheck == nil || created.MachinePolicy.HealthCheck.Interval != "2m0s" {
+		t.Fatalf("create a pool with a health check: %+v, %v", created, err)
+	}
+
 	// The audit log has each change of a worker's health, not every
 	// passing check, and the pool edits.
 	audit := healthAudit(t, s, tn.ID)
+	if got := audit["pool.create"]; len(got) != 2 || got[1] != "named checked, static, health check (python, every 2m0s, timeout 1m0s)" {
+		t.Errorf("pool.create entries = %q", got)
+	}
 	wantAudit := map[string][]string{
 		broken.workerID: {
 			"named box-1: health check none → failed: exit code 1\nchecking docker\ndocker: daemon not running",
@@ -182,7 +192,7 @@ echo "WARNING: disk 91%% full"`, broken.workerID)})
 
 // healthAudit returns tenant tenantID's audit details, oldest first: the
 // worker.health ones by worker id (checking they are by its agent), the
-// pool.update ones under "pool.update".
+// pool.create and pool.update ones under their action.
 func healthAudit(t *testing.T, s *testServer, tenantID string) map[string][]string {
 	t.Helper()
 	status, body := get(t, s.URL()+"/api/v1/admin/audit?tenant="+tenantID, s.AdminToken())
@@ -201,7 +211,7 @@ func healthAudit(t *testing.T, s *testServer, tenantID string) map[string][]stri
 				t.Errorf("worker.health entry by %q, want its agent", e.Actor)
 			}
 			out[e.Target] = append(out[e.Target], e.Detail)
-		case "pool.update":
+		case "pool.create", "pool.update":
 			out[e.Action] = append(out[e.Action], e.Detail)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/dynpool/dynpool/api"
 	"github.com/dynpool/dynpool/internal/catalog"
+	"github.com/dynpool/dynpool/internal/fleet"
 	"github.com/dynpool/dynpool/internal/id"
 	"github.com/dynpool/dynpool/internal/store"
 	"github.com/dynpool/dynpool/internal/validation"
@@ -269,9 +270,13 @@ func (s *Server) poolAPI(p *store.Pool) api.Pool {
 }
 
 // poolCreated says what a new pool is, e.g. "named web, image
-// ubuntu-default" or "named build-machines, static".
+// ubuntu-default" or "named build-machines, static" (", health check
+// (bash, every 5m0s, timeout 1m0s)" after it when it has one).
 func poolCreated(p *store.Pool) string {
 	if p.Type == api.PoolTypeStatic {
+		if hc := fleet.HealthCheck(p); hc != nil {
+			return fmt.Sprintf("named %s, static, health check (%s, every %s, timeout %s)", p.Name, hc.Syntax, hc.Interval, hc.Timeout)
+		}
 		return "named " + p.Name + ", static"
 	}
 	return fmt.Sprintf("named %s, image %s", p.Name, p.Image)
