@@ -11,7 +11,10 @@
 //  2. A goroutine calls POST /agent/v1/heartbeat every interval with the
 //     jobs running here; the answer lists jobs to cancel (canceled tasks,
 //     and jobs the server already ended, such as a step it failed while
-//     this agent was unreachable).
+//     this agent was unreachable). For a machine of a static pool with a
+//     health check, the answer carries the check; another goroutine runs
+//     it through the same [Runner] while no job runs (a job that arrives
+//     stops it), and the next heartbeat reports its outcome (health.go).
 //  3. GET /agent/v1/jobs/next long-polls for a job (200 with a job, 204 when
 //     none came within [Config.PollWait]).
 //  4. The job's script runs through a [Runner] in a fresh directory under
