@@ -62,7 +62,9 @@ func testStaticHealthCheck(t *testing.T, databaseURL string) {
 		c.DatabaseURL = databaseURL
 		c.HeartbeatInterval = 100 * time.Millisecond
 		c.HeartbeatTimeout = 10 * time.Second
-		c.LeaseTimeout = 2 * time.Second
+		// Long enough for consecutive steps on one machine under load;
+		// the step that waits for a healthy machine waits this long.
+		c.LeaseTimeout = 10 * time.Second
 	})
 	tn, err := s.admin.CreateTenant(t.Context(), "acme")
 	if err != nil {
