@@ -195,7 +195,15 @@ func TestHealthCheckStoppedByAJob(t *testing.T) {
 	f.setHealthCheck(&api.HealthCheck{Syntax: "sh", Interval: "1h", Timeout: "10m",
 		Script: "echo start >> '" + starts + "'; exec sleep 600"})
 	startAgent(t, srv.URL)
-	eventually.Holds(t, "the check to start", 20*time.Second, func() bool { _, err := os.Stat(starts); return err == nil })
+	// The file exists once the shell opened it, its line only once echo
+	// wrote it: wait for the line.
+	started := func(n int) func() bool {
+		return func() bool {
+			b, _ := os.ReadFile(starts)
+			return strings.Count(string(b), "start") >= n
+		}
+	}
+	eventually.Holds(t, "the check to start", 20*time.Second, started(1))
 	if req := runJob(t, f, &api.Job{ID: "j1", Syntax: "sh", Script: "echo hi"}); req.ExitCode != 0 || req.Error != "" {
 		t.Fatalf("job = %+v, want exit code 0", req)
 	}
@@ -206,10 +214,7 @@ func TestHealthCheckStoppedByAJob(t *testing.T) {
 		t.Errorf("%d outcomes reported, want none: the stopped check's outcome is dropped", reported)
 	}
 	// Idle again, the agent runs the check anew.
-	eventually.Holds(t, "the check to start again", 20*time.Second, func() bool {
-		b, _ := os.ReadFile(starts)
-		return strings.Count(string(b), "start") >= 2
-	})
+	eventually.Holds(t, "the check to start again", 20*time.Second, started(2))
 }
 
 func must(t *testing.T, err error) {
