@@ -1,17 +1,13 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/dynpool/dynpool/api"
-	"github.com/dynpool/dynpool/client"
 )
 
 // healthCheckFlagValues holds the --health-check-* flags of `pools
@@ -40,10 +36,10 @@ func healthCheckFlags(cmd *cobra.Command, v *healthCheckFlagValues, edit bool) {
 }
 
 // healthCheckChanged returns the health check the flags of cmd ask for,
-// nil when none was given. Without a script (an edit of the interval,
-// timeout or syntax only), current gives the pool's check to change; it
-// is called only then.
-func healthCheckChanged(cmd *cobra.Command, v *healthCheckFlagValues, current func() (*api.HealthCheck, error)) (*api.HealthCheck, error) {
+// nil when none was given: only the fields whose flags were given, the
+// server keeps the pool's current value of the others (an edit of the
+// script keeps the syntax, interval and timeout).
+func healthCheckChanged(cmd *cobra.Command, v *healthCheckFlagValues) (*api.HealthCheck, error) {
 	f := cmd.Flags()
 	if v.none {
 		return &api.HealthCheck{}, nil
@@ -53,69 +49,14 @@ func healthCheckChanged(cmd *cobra.Command, v *healthCheckFlagValues, current fu
 		return nil, nil
 	}
 	hc := &api.HealthCheck{Syntax: v.syntax, Script: v.script, Interval: v.interval, Timeout: v.timeout}
-	switch {
-	case f.Changed("health-check-file"):
-		script, err := readScript(cmd.InOrStdin(), v.file)
+	if f.Changed("health-check-file") {
+		script, err := readScriptFile(cmd.InOrStdin(), v.file)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("read the health-check script: %w", err)
 		}
 		hc.Script = script
-	case !f.Changed("health-check-script"):
-		cur, err := current()
-		if err != nil {
-			return nil, err
-		}
-		if cur == nil {
-			return nil, errors.New("the pool has no health check yet: give --health-check-file or --health-check-script")
-		}
-		hc.Script = cur.Script
-		for _, keep := range []struct {
-			flag string
-			to   *string
-			cur  string
-		}{
-			{"health-check-syntax", &hc.Syntax, cur.Syntax},
-			{"health-check-interval", &hc.Interval, cur.Interval},
-			{"health-check-timeout", &hc.Timeout, cur.Timeout},
-		} {
-			if !f.Changed(keep.flag) {
-				*keep.to = keep.cur
-			}
-		}
 	}
 	return hc, nil
-}
-
-// readScript reads a script from path, or from stdin for "-".
-func readScript(stdin io.Reader, path string) (string, error) {
-	var (
-		b   []byte
-		err error
-	)
-	if path == "-" {
-		b, err = io.ReadAll(stdin)
-	} else {
-		b, err = os.ReadFile(path)
-	}
-	if err != nil {
-		return "", fmt.Errorf("read the health-check script: %w", err)
-	}
-	return string(b), nil
-}
-
-// currentHealthCheck returns a func giving pool id's health check as it
-// applies, for healthCheckChanged.
-func currentHealthCheck(ctx context.Context, c *client.Client, id string) func() (*api.HealthCheck, error) {
-	return func() (*api.HealthCheck, error) {
-		p, err := c.GetPool(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		if p.MachinePolicy == nil {
-			return nil, nil
-		}
-		return p.MachinePolicy.HealthCheck, nil
-	}
 }
 
 // healthCell is a worker's health-check status for a table, "" before

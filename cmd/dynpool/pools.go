@@ -65,7 +65,7 @@ func newPoolsCreateCmd(a *app) *cobra.Command {
 				return err
 			}
 			req.MachinePolicy = machinePolicyChanged(cmd, &policy)
-			hc, err := healthCheckChanged(cmd, &health, func() (*api.HealthCheck, error) { return nil, nil })
+			hc, err := healthCheckChanged(cmd, &health)
 			if err != nil {
 				return err
 			}
@@ -120,7 +120,7 @@ func newPoolsEditCmd(a *app) *cobra.Command {
 			}
 			req.MachinePolicy = machinePolicyChanged(cmd, &policy)
 			c := a.client()
-			hc, err := healthCheckChanged(cmd, &health, currentHealthCheck(cmd.Context(), c, args[0]))
+			hc, err := healthCheckChanged(cmd, &health)
 			if err != nil {
 				return err
 			}

@@ -102,22 +102,30 @@ func scriptSource(stdin io.Reader, haveScript bool, script, file string, args []
 		return "", errors.New("give exactly one of --script, --file or -- COMMAND")
 	}
 	switch {
-	case file == "-":
-		b, err := io.ReadAll(stdin)
-		if err != nil {
-			return "", fmt.Errorf("read script from standard input: %w", err)
-		}
-		return string(b), nil
 	case file != "":
-		b, err := os.ReadFile(file)
+		src, err := readScriptFile(stdin, file)
 		if err != nil {
 			return "", fmt.Errorf("read script: %w", err)
 		}
-		return string(b), nil
+		return src, nil
 	case len(args) > 0:
 		return strings.Join(args, " "), nil
 	}
 	return script, nil
+}
+
+// readScriptFile reads a script from file path, or from stdin for "-"
+// (for run --file and the --health-check-file of pools).
+func readScriptFile(stdin io.Reader, path string) (string, error) {
+	if path == "-" {
+		b, err := io.ReadAll(stdin)
+		if err != nil {
+			return "", fmt.Errorf("standard input: %w", err)
+		}
+		return string(b), nil
+	}
+	b, err := os.ReadFile(path)
+	return string(b), err
 }
 
 // followTask prints the log of t until it ends, with a status line on a

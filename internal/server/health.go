@@ -16,7 +16,11 @@ import (
 )
 
 // setHealthCheck sets static pool p's health check from hc (nil:
-// unchanged; every field "": no check). A check on a dynamic pool, a
+// unchanged). A request changes only the fields it gives: an absent
+// (empty) syntax, script, interval or timeout keeps p's current one (on
+// a pool without a check, the default), so a new script keeps the
+// check's syntax, interval and timeout; every field empty
+// ({"script":""}) removes the check. A check on a dynamic pool, a
 // script or syntax a step could not have, a duration that is not a Go
 // duration or is out of bounds ([fleet.CheckHealthCheckTiming]) is a
 // validation error naming the health_check field at fault.
@@ -31,18 +35,25 @@ func setHealthCheck(p *store.Pool, hc *api.HealthCheck) error {
 		p.HealthCheck = store.HealthCheck{}
 		return nil
 	}
-	if hc.Script == "" {
-		return validation.Errorf("health_check.script", "the script is empty: give a script, or {\"script\": \"\"} alone to remove the check")
+	next := p.HealthCheck
+	if hc.Script != "" {
+		next.Script = hc.Script
 	}
-	syntax, err := task.CheckScript("health_check", hc.Syntax, hc.Script, fleet.MaxHealthCheckScript)
+	if next.Script == "" {
+		return validation.Errorf("health_check.script", "the pool has no health check yet: give a script, or {\"script\": \"\"} alone to remove the check")
+	}
+	if hc.Syntax != "" {
+		next.Syntax = hc.Syntax
+	}
+	syntax, err := task.CheckScript("health_check", next.Syntax, next.Script, fleet.MaxHealthCheckScript)
 	if err != nil {
 		return err
 	}
-	next := store.HealthCheck{Syntax: syntax, Script: hc.Script}
+	next.Syntax = syntax
 	if err := parseDurations([]durationField{
 		{"health_check.interval", hc.Interval, &next.Interval},
 		{"health_check.timeout", hc.Timeout, &next.Timeout},
-	}); err != nil {
+	}, true); err != nil {
 		return err
 	}
 	if err := fleet.CheckHealthCheckTiming(next); err != nil {

@@ -237,7 +237,7 @@ func TestHealthCheckBadInput(t *testing.T) {
 		text  string
 	}{
 		{"unknown syntax", api.HealthCheck{Syntax: "cobol", Script: "x"}, "health_check.syntax", `unknown syntax "cobol"`},
-		{"empty script with an interval", api.HealthCheck{Interval: "5m"}, "health_check.script", "the script is empty"},
+		{"no script on a pool without a check", api.HealthCheck{Interval: "5m"}, "health_check.script", "the pool has no health check yet"},
 		{"blank script", api.HealthCheck{Script: "  \n"}, "health_check.script", "the script is empty"},
 		{"NUL in the script", api.HealthCheck{Script: "echo \x00"}, "health_check.script", "NUL"},
 		{"script too long", api.HealthCheck{Script: strings.Repeat("#", 64<<10+1)}, "health_check.script", "more than the limit of 65536"},

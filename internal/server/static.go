@@ -57,7 +57,7 @@ func setMachinePolicy(p *store.Pool, mp *api.MachinePolicy) error {
 	return parseDurations([]durationField{
 		{"machine_policy.heartbeat_interval", mp.HeartbeatInterval, &p.HeartbeatInterval},
 		{"machine_policy.unavailable_after", mp.UnavailableAfter, &p.UnavailableAfter},
-	})
+	}, false)
 }
 
 // durationField is a request field holding a Go duration, and where it
@@ -67,13 +67,15 @@ type durationField struct {
 	to           *time.Duration
 }
 
-// parseDurations sets each field's destination to its value ("": 0); a
-// value that is not a positive Go duration is a validation error naming
-// its field.
-func parseDurations(fields []durationField) error {
+// parseDurations sets each field's destination to its value ("": 0, or
+// with keep the destination stays as it is); a value that is not a
+// positive Go duration is a validation error naming its field.
+func parseDurations(fields []durationField, keep bool) error {
 	for _, f := range fields {
-		*f.to = 0
 		if f.value == "" {
+			if !keep {
+				*f.to = 0
+			}
 			continue
 		}
 		d, err := time.ParseDuration(f.value)
