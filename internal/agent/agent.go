@@ -45,6 +45,9 @@ type agent struct {
 	// stopCheck stops the health check that runs now, nil when none
 	// does: a job that arrives stops it (see track).
 	stopCheck context.CancelCauseFunc
+	// checkDone is closed when the health check that runs now has ended
+	// (its processes gone), nil when none runs.
+	checkDone chan struct{}
 
 	// health is the static pool's health check (see health.go).
 	health healthState

@@ -17,8 +17,9 @@ import (
 // directory of its own under the work dir, only while it runs no job: at
 // once when the check is new or changed, then every Interval, each run
 // stopped after Timeout. A job that arrives while the check runs stops
-// the check (as a canceled script is stopped) and the check's outcome is
-// dropped: steps are neither delayed nor made to wait; the check runs
+// the check (its processes are killed at once, and the job's script
+// starts once they are gone) and the check's outcome is dropped: steps
+// are not delayed beyond that; the check runs
 // again as soon as the agent is idle. The outcome goes to the server with
 // the next heartbeat.
 
@@ -31,8 +32,10 @@ const healthPoll = time.Second
 // message keeps (then cut to api.MaxHealthMessage bytes).
 const healthTailLines = 20
 
-// errCheckPreempted stops a health check because a job arrived.
-var errCheckPreempted = errors.New("a job arrived")
+// errCheckPreempted stops a health check because a job arrived: its
+// processes are killed at once (its outcome is dropped anyway), and the
+// job's script starts once they are gone (see waitCheckStopped).
+var errCheckPreempted = fmt.Errorf("a job arrived; %w", errKillAtOnce)
 
 // healthState is the agent's health check: the one the server last sent,
 // when it last ran, and the outcome not yet reported.
@@ -139,12 +142,14 @@ func (a *agent) runHealthCheck(ctx context.Context, hc *api.HealthCheck, timeout
 		a.mu.Unlock()
 		return
 	}
-	a.stopCheck = cancel
+	done := make(chan struct{})
+	a.stopCheck, a.checkDone = cancel, done
 	a.mu.Unlock()
 	defer func() {
 		a.mu.Lock()
-		a.stopCheck = nil
+		a.stopCheck, a.checkDone = nil, nil
 		a.mu.Unlock()
+		close(done)
 	}()
 
 	start := time.Now()
@@ -155,6 +160,24 @@ func (a *agent) runHealthCheck(ctx context.Context, hc *api.HealthCheck, timeout
 	}
 	a.logger.InfoContext(ctx, "health check ran", "status", res.Status, "took", time.Since(start).Round(time.Millisecond))
 	a.health.ran(hc, start, res)
+}
+
+// waitCheckStopped waits, before a job's script starts, until a health
+// check the job preempted (see track) has ended: its process group was
+// killed at once, so this takes milliseconds. No check starts while a job
+// runs, so a check running now is one the job stopped. It returns early
+// when ctx ends.
+func (a *agent) waitCheckStopped(ctx context.Context) {
+	a.mu.Lock()
+	done := a.checkDone
+	a.mu.Unlock()
+	if done == nil {
+		return
+	}
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
 }
 
 // healthCheck runs hc once, stopped after timeout, and returns its

@@ -223,3 +223,20 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// A check that ignores SIGTERM is gone before the step that preempted it
+// starts: its processes are killed at once, and the step waits for that.
+func TestHealthCheckKilledBeforeTheStepStarts(t *testing.T) {
+	t.Parallel()
+	f, srv := newFakeServer(t)
+	grows := filepath.Join(t.TempDir(), "grows")
+	// The loop's command line holds the file's path: the step looks for it.
+	f.setHealthCheck(&api.HealthCheck{Syntax: "sh", Interval: "1h", Timeout: "10m",
+		Script: `exec sh -c 'trap "" TERM; while :; do echo x >> "$1"; sleep 0.05; done' check-loop '` + grows + `'`})
+	startAgent(t, srv.URL)
+	eventually.Holds(t, "the check to start", 20*time.Second, func() bool { b, _ := os.ReadFile(grows); return len(b) > 0 })
+	req := runJob(t, f, &api.Job{ID: "j1", Syntax: "sh", Script: "if pgrep -f '" + grows + "' >/dev/null; then echo the check still runs; exit 3; fi"})
+	if req.ExitCode != 0 || req.Error != "" {
+		t.Errorf("job = %+v, want exit code 0: the preempted check's processes were still there when the step started", req)
+	}
+}

@@ -22,7 +22,8 @@ const stopTimeout = 10 * time.Second
 
 // track counts job as running here from now on, so the next poll names
 // it (see loop), and returns its context, which cancelJob cancels. A
-// health check that runs now is stopped: steps go first.
+// health check that runs now is stopped, its processes killed at once:
+// steps go first (runJob starts the script once they are gone).
 func (a *agent) track(ctx context.Context, job *api.Job) (context.Context, context.CancelCauseFunc) {
 	jobCtx, cancel := context.WithCancelCause(ctx)
 	a.mu.Lock()
@@ -56,6 +57,7 @@ func (a *agent) runJob(ctx context.Context, job *api.Job, jobCtx context.Context
 	// Sensitive values are masked before the output leaves the worker,
 	// also where a value straddles a 64 KiB line cut.
 	output := variable.NewFilter(variable.NewMasker(job.Masks...), up.add)
+	a.waitCheckStopped(jobCtx)
 	exitCode, runErr := a.runScript(jobCtx, job, output.Line)
 	output.Flush()
 	close(scriptDone)

@@ -21,6 +21,13 @@ import (
 // script and report the job before it is killed.
 const ScriptKillGrace = 5 * time.Second
 
+// errKillAtOnce, as the cause (or in the cause's chain) of the context a
+// script runs with, makes the runner kill its process group with SIGKILL
+// at once, without SIGTERM and ScriptKillGrace: for a script whose
+// outcome is dropped anyway and that must be gone before something else
+// starts (a health check a step preempts).
+var errKillAtOnce = errors.New("its processes are killed at once")
+
 const (
 	// maxLine is the longest output line; longer lines are split.
 	maxLine = 64 * 1024
@@ -32,7 +39,7 @@ const (
 // runGroup runs argv in dir with env in a new process group and streams
 // its output lines to out. It returns the exit code, or -1 and an error
 // naming the signal when the script was killed by one. When ctx is done the group gets SIGTERM, then
-// SIGKILL after ScriptKillGrace. When the script exits, what it left running in
+// SIGKILL after ScriptKillGrace (SIGKILL at once for errKillAtOnce, see stopOnDone). When the script exits, what it left running in
 // its group is killed too, so no step leaks processes into the next.
 func runGroup(ctx context.Context, argv []string, dir string, env []string, out func(stream, line string)) (int, error) {
 	stdoutR, stdoutW, err := os.Pipe()
@@ -101,12 +108,17 @@ func runGroup(ctx context.Context, argv []string, dir string, env []string, out 
 }
 
 // stopOnDone sends SIGTERM to process group pgid when ctx is done, and
-// SIGKILL if its leader has not exited ScriptKillGrace later.
+// SIGKILL if its leader has not exited ScriptKillGrace later; SIGKILL at
+// once when ctx's cause is errKillAtOnce.
 func stopOnDone(ctx context.Context, pgid int, exited <-chan struct{}) {
 	select {
 	case <-exited:
 		return
 	case <-ctx.Done():
+	}
+	if errors.Is(context.Cause(ctx), errKillAtOnce) {
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		return
 	}
 	_ = syscall.Kill(-pgid, syscall.SIGTERM)
 	select {
