@@ -1,6 +1,10 @@
 package api
 
-import "time"
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+)
 
 // The agent protocol, under /agent/v1. A worker's agent:
 //
@@ -54,6 +58,19 @@ type HealthCheckResult struct {
 	// Message is the last lines of its output, or why it could not run
 	// (at most MaxHealthMessage bytes; the server cuts a longer one).
 	Message string `json:"message,omitempty"`
+	// Key is the HealthCheck.Key of the check that ran: the server
+	// ignores an outcome of a check that is not its pool's current one
+	// (a script changed while it ran).
+	Key string `json:"key"`
+}
+
+// Key identifies what health check hc runs, from the fields that say
+// what it checks (Syntax as the server sends it, filled in, and Script;
+// not Interval nor Timeout): hex of the first 16 bytes of the SHA-256 of
+// both. An outcome carries it (HealthCheckResult.Key).
+func (hc *HealthCheck) Key() string {
+	sum := sha256.Sum256([]byte(hc.Syntax + "\x00" + hc.Script))
+	return hex.EncodeToString(sum[:16])
 }
 
 // MaxHealthMessage bounds HealthCheckResult.Message, in bytes.

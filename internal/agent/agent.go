@@ -48,6 +48,9 @@ type agent struct {
 	// checkDone is closed when the health check that runs now has ended
 	// (its processes gone), nil when none runs.
 	checkDone chan struct{}
+	// checkKey is the key (api.HealthCheck.Key) of the check that runs
+	// now.
+	checkKey string
 
 	// health is the static pool's health check (see health.go).
 	health healthState
@@ -179,11 +182,10 @@ func (a *agent) heartbeats(ctx context.Context, stop context.CancelCauseFunc, in
 		checked := a.health.take()
 		resp, err := a.client.heartbeat(ctx, api.HeartbeatRequest{RunningJobs: a.runningJobs(), AgentVersion: Version(), HealthCheck: checked})
 		if err != nil {
-			a.health.giveBack(checked)
 			stop(gone(err, true))
 			return
 		}
-		a.health.set(resp.HealthCheck)
+		a.setHealthCheck(resp.HealthCheck)
 		// A static pool's machine policy may change after registration.
 		if d, err := time.ParseDuration(resp.HeartbeatInterval); err == nil && d > 0 && d != interval {
 			a.logger.InfoContext(ctx, "heartbeat interval changed", "from", interval, "to", d)

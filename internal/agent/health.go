@@ -37,6 +37,10 @@ const healthTailLines = 20
 // job's script starts once they are gone (see waitCheckStopped).
 var errCheckPreempted = fmt.Errorf("a job arrived; %w", errKillAtOnce)
 
+// errCheckReplaced stops a health check because the pool's check changed
+// its script or syntax; its outcome is dropped.
+var errCheckReplaced = fmt.Errorf("the pool's health check changed; %w", errKillAtOnce)
+
 // healthState is the agent's health check: the one the server last sent,
 // when it last ran, and the outcome not yet reported.
 type healthState struct {
@@ -48,23 +52,39 @@ type healthState struct {
 	wake    chan struct{}
 }
 
-// checkKey identifies what a check runs: a changed script or syntax runs
-// at once.
-func checkKey(hc *api.HealthCheck) string { return hc.Syntax + "\x00" + hc.Script }
+// checkKey identifies what a check runs (api.HealthCheck.Key), "" for
+// none: a changed script or syntax runs at once.
+func checkKey(hc *api.HealthCheck) string {
+	if hc == nil {
+		return ""
+	}
+	return hc.Key()
+}
 
-// set takes the health check of a heartbeat answer (nil: none) and wakes
-// the check loop when it is new or changed.
-func (h *healthState) set(hc *api.HealthCheck) {
+// set takes the health check of a heartbeat answer (nil: none), wakes
+// the check loop when it is new or changed, and says whether what it
+// runs changed (its key). An outcome of another check not yet reported
+// is dropped; with no check, the last run is forgotten, so the same
+// script added again runs at once.
+func (h *healthState) set(hc *api.HealthCheck) (keyChanged bool) {
 	h.mu.Lock()
 	changed := hc != nil && (h.check == nil || *hc != *h.check)
+	keyChanged = checkKey(hc) != checkKey(h.check)
 	h.check = hc
+	if hc == nil {
+		h.ranKey, h.ranAt = "", time.Time{}
+	}
+	if h.pending != nil && h.pending.Key != checkKey(hc) {
+		h.pending = nil
+	}
 	h.mu.Unlock()
-	if changed && hc != nil {
+	if changed {
 		select {
 		case h.wake <- struct{}{}:
 		default:
 		}
 	}
+	return keyChanged
 }
 
 // due returns the check to run now with its interval and timeout, nil
@@ -88,11 +108,16 @@ func (h *healthState) due(now time.Time) (*api.HealthCheck, time.Duration) {
 }
 
 // ran records the outcome of check hc started at start, to be reported
-// with the next heartbeat.
+// with the next heartbeat, unless the pool's check changed meanwhile.
 func (h *healthState) ran(hc *api.HealthCheck, start time.Time, res *api.HealthCheckResult) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.ranKey, h.ranAt, h.pending = checkKey(hc), start, res
+	key := checkKey(hc)
+	if key != checkKey(h.check) {
+		return
+	}
+	res.Key = key
+	h.ranKey, h.ranAt, h.pending = key, start, res
 }
 
 // take returns the outcome not yet reported, once.
@@ -104,13 +129,17 @@ func (h *healthState) take() *api.HealthCheckResult {
 	return res
 }
 
-// giveBack puts back an outcome whose heartbeat failed, unless a newer one
-// came meanwhile.
-func (h *healthState) giveBack(res *api.HealthCheckResult) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.pending == nil {
-		h.pending = res
+// setHealthCheck takes the health check of a heartbeat answer (see
+// healthState.set) and kills a check that runs now when the pool's check
+// changed what it runs: its outcome would say nothing any more.
+func (a *agent) setHealthCheck(hc *api.HealthCheck) {
+	if !a.health.set(hc) {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.stopCheck != nil && a.checkKey != checkKey(hc) {
+		a.stopCheck(errCheckReplaced)
 	}
 }
 
@@ -143,11 +172,11 @@ func (a *agent) runHealthCheck(ctx context.Context, hc *api.HealthCheck, timeout
 		return
 	}
 	done := make(chan struct{})
-	a.stopCheck, a.checkDone = cancel, done
+	a.stopCheck, a.checkDone, a.checkKey = cancel, done, checkKey(hc)
 	a.mu.Unlock()
 	defer func() {
 		a.mu.Lock()
-		a.stopCheck, a.checkDone = nil, nil
+		a.stopCheck, a.checkDone, a.checkKey = nil, nil, ""
 		a.mu.Unlock()
 		close(done)
 	}()

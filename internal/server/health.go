@@ -115,10 +115,18 @@ func (s *Server) agentPolicyOf(ctx context.Context, wk *store.Worker) (agentPoli
 // recordHealth records the health-check outcome a heartbeat of static
 // worker wk brought (res, nil for none) and puts a change of status in
 // the audit log (worker.health, by "agent <worker id>"): only changes,
-// not every passing check.
+// not every passing check. An outcome whose key is not that of the pool's
+// current check (api.HealthCheckResult.Key) is ignored.
 func (s *Server) recordHealth(r *http.Request, wk *store.Worker, policy agentPolicy, res *api.HealthCheckResult) error {
 	if wk.Provider != api.ProviderStatic {
 		return nil
+	}
+	if hc := policy.healthCheck; res != nil && hc != nil && res.Key != hc.Key() {
+		// A check that ran before the pool's script changed (or an agent
+		// that sends no key) says nothing about the current check.
+		s.cfg.Logger.DebugContext(r.Context(), "health-check outcome of another check ignored", "worker_id", wk.ID,
+			"tenant_id", wk.TenantID, "key", res.Key, "current_key", hc.Key())
+		res = nil
 	}
 	change, err := s.fleet.RecordHealth(r.Context(), wk, policy.healthCheck != nil, res)
 	if err != nil || change == nil {
