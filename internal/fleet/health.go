@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -76,35 +75,60 @@ type HealthChange struct {
 	Message  string
 }
 
+// Audited says whether the change goes to the audit log: only a change
+// into or out of api.HealthFailed (the one that decides whether the
+// worker takes steps); warning and healthy are recorded on the worker.
+func (c *HealthChange) Audited() bool {
+	return c.From == api.HealthFailed || c.To == api.HealthFailed
+}
+
 // RecordHealth records, on a heartbeat of static worker w (as read when
 // the heartbeat came), the outcome res of a health check its agent ran
-// (nil: none ended since the last heartbeat), and returns the change of
-// status it made, nil for none: every outcome is recorded, only changes
-// are returned (for the audit log). When w's pool has no health check
-// (hasCheck false) an outcome is ignored and an earlier one cleared, so a
-// machine whose check failed serves again once its tenant removes the
-// check. A worker that stops failing may take a waiting step at once. A
-// status other than the three outcomes is a validation error naming
-// health_check.status; the message is cut to api.MaxHealthMessage bytes
-// and made valid text.
-func (f *Fleet) RecordHealth(ctx context.Context, w *store.Worker, hasCheck bool, res *api.HealthCheckResult) (*HealthChange, error) {
+// (nil: none ended since the last heartbeat) under its pool's check
+// (store.HealthCheck, Script "" for none), and returns the change of
+// status it made, nil for none.
+//
+// An outcome that arrives sooner than half the check's interval after
+// the last recorded one is ignored: an agent (a flapping check, or a
+// hand-made agent) cannot make the server write more than that, nor the
+// audit log grow faster. The outcome's time is the server's clock when it
+// arrives. The write is guarded by the status and the time w was read
+// with (store.WorkerUpdateParams.HealthStatusIs, HealthCheckedNotAfter):
+// of two heartbeats at once only one records, so a change is returned
+// (and audited) once. When the pool has no health check an outcome is
+// ignored and an earlier one cleared, so a machine whose check failed
+// serves again. A worker that stops failing may take a waiting step at
+// once. A status other than the three outcomes is a validation error
+// naming health_check.status; the message is cut to api.MaxHealthMessage
+// bytes and made valid text.
+func (f *Fleet) RecordHealth(ctx context.Context, w *store.Worker, check store.HealthCheck, res *api.HealthCheckResult) (*HealthChange, error) {
 	if res != nil && res.Status != api.HealthHealthy && res.Status != api.HealthWarning && res.Status != api.HealthFailed {
 		return nil, validation.Errorf("health_check.status", "%q is not %s, %s or %s", res.Status, api.HealthHealthy, api.HealthWarning, api.HealthFailed)
 	}
-	var upd *store.WorkerUpdateParams
+	hasCheck := check.Script != ""
+	upd := &store.WorkerUpdateParams{ID: w.ID, HealthStatusIs: &w.HealthStatus}
 	switch {
 	case !hasCheck && w.HealthStatus != "":
 		none := ""
-		upd = &store.WorkerUpdateParams{ID: w.ID, HealthStatus: &none, HealthMessage: &none}
+		upd.HealthStatus, upd.HealthMessage = &none, &none
 	case !hasCheck || res == nil:
 		return nil, nil
 	default:
-		now, msg := f.cfg.Clock.Now(), healthMessage(res.Message)
-		upd = &store.WorkerUpdateParams{ID: w.ID, HealthStatus: &res.Status, HealthMessage: &msg, HealthCheckedAt: &now}
+		now := f.cfg.Clock.Now()
+		gap := override(check.Interval, DefaultHealthCheckInterval) / 2
+		if w.HealthCheckedAt != nil && now.Sub(*w.HealthCheckedAt) < gap {
+			f.cfg.Logger.DebugContext(ctx, "health-check outcome too soon after the last one ignored", "worker_id", w.ID,
+				"tenant_id", w.TenantID, "last", w.HealthCheckedAt, "min_gap", gap)
+			return nil, nil
+		}
+		notAfter, msg := now.Add(-gap), healthMessage(res.Message)
+		upd.HealthStatus, upd.HealthMessage, upd.HealthCheckedAt, upd.HealthCheckedNotAfter = &res.Status, &msg, &now, &notAfter
 	}
 	cur, err := f.store.WorkerUpdate(ctx, upd)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil // deleted meanwhile: nothing left to record
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) {
+		// Deleted meanwhile, or another heartbeat (or a pool edit) changed
+		// its health since w was read: that one counts.
+		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("record health check of worker %s: %w", w.ID, err)
@@ -121,11 +145,11 @@ func (f *Fleet) RecordHealth(ctx context.Context, w *store.Worker, hasCheck bool
 	return change, nil
 }
 
-// healthMessage makes an agent's health-check message storable and
-// short: valid UTF-8 without NUL, its last api.MaxHealthMessage bytes at
+// healthMessage makes an agent's health-check message storable
+// (store.Printable) and short: its last api.MaxHealthMessage bytes at
 // most (the end of the output says most).
 func healthMessage(m string) string {
-	m = strings.ReplaceAll(strings.ToValidUTF8(m, "\uFFFD"), "\x00", "")
+	m = store.Printable(m)
 	if len(m) <= api.MaxHealthMessage {
 		return m
 	}

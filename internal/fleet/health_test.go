@@ -13,11 +13,22 @@ import (
 	"github.com/dynpool/dynpool/internal/validation"
 )
 
+// testCheck is the pool's check of these tests (hasCheck) or none; its
+// outcomes are recorded at most every half interval (5 s).
+func testCheck(hasCheck bool) store.HealthCheck {
+	if !hasCheck {
+		return store.HealthCheck{}
+	}
+	return store.HealthCheck{Script: "true", Interval: fleet.MinHealthCheckInterval}
+}
+
 // recordHealth records res for worker id (read afresh, as a heartbeat
-// reads it) and returns the change.
+// reads it) half the check's interval after the last call, and returns
+// the change.
 func (h *harness) recordHealth(id string, hasCheck bool, res *api.HealthCheckResult) *fleet.HealthChange {
 	h.t.Helper()
-	c, err := h.fleet.RecordHealth(h.t.Context(), h.worker(id), hasCheck, res)
+	h.clock.Advance(fleet.MinHealthCheckInterval / 2)
+	c, err := h.fleet.RecordHealth(h.t.Context(), h.worker(id), testCheck(hasCheck), res)
 	if err != nil {
 		h.t.Fatalf("record health of %s: %v", id, err)
 	}
@@ -70,6 +81,12 @@ func TestStaticHealthCheckOutcomes(t *testing.T) {
 	if c := h.recordHealth(w1.ID, true, failed); c != nil {
 		t.Errorf("the same outcome again: change %+v, want none", c)
 	}
+	// An outcome sooner than half the interval after the last one is
+	// ignored.
+	h.clock.Advance(time.Second)
+	if c, err := h.fleet.RecordHealth(ctx, h.worker(w1.ID), testCheck(true), &api.HealthCheckResult{Status: api.HealthHealthy}); err != nil || c != nil {
+		t.Errorf("an outcome 1s after the last: change %+v, %v; want it ignored", c, err)
+	}
 	if c := h.recordHealth(w1.ID, true, nil); c != nil {
 		t.Errorf("a heartbeat without an outcome: change %+v, want none", c)
 	}
@@ -78,7 +95,7 @@ func TestStaticHealthCheckOutcomes(t *testing.T) {
 	}
 
 	// A status that is not an outcome is refused, naming the field.
-	_, err := h.fleet.RecordHealth(ctx, h.worker(w2.ID), true, &api.HealthCheckResult{Status: "sick"})
+	_, err := h.fleet.RecordHealth(ctx, h.worker(w2.ID), testCheck(true), &api.HealthCheckResult{Status: "sick"})
 	if v, ok := validation.As(err); !ok || v.Field != "health_check.status" {
 		t.Fatalf("status sick: err = %v, want a validation error naming health_check.status", err)
 	}

@@ -70,9 +70,11 @@ func healthCheckChange(before, after *store.Pool) string {
 	case before.HealthCheck == after.HealthCheck:
 		return ""
 	case a == nil:
-		return "health check removed"
+		return "health check removed (the machines' outcomes cleared)"
 	case b == nil:
 		return fmt.Sprintf("health check added (%s, every %s, timeout %s)", a.Syntax, a.Interval, a.Timeout)
+	case a.Key() != b.Key():
+		return fmt.Sprintf("health check changed (%s, every %s, timeout %s; the machines' outcomes cleared)", a.Syntax, a.Interval, a.Timeout)
 	default:
 		return fmt.Sprintf("health check changed (%s, every %s, timeout %s)", a.Syntax, a.Interval, a.Timeout)
 	}
@@ -92,6 +94,8 @@ func workerHealthAPI(wk *store.Worker) *api.WorkerHealth {
 type agentPolicy struct {
 	interval    time.Duration
 	healthCheck *api.HealthCheck
+	// check is the pool's health check as stored (Script "": none).
+	check store.HealthCheck
 }
 
 // agentPolicyOf returns the policy of wk's agent: its static pool's
@@ -109,13 +113,14 @@ func (s *Server) agentPolicyOf(ctx context.Context, wk *store.Worker) (agentPoli
 		return def, fmt.Errorf("get pool of worker %s: %w", wk.ID, err)
 	}
 	interval, _ := s.fleet.MachinePolicy(pool)
-	return agentPolicy{interval: interval, healthCheck: fleet.HealthCheck(pool)}, nil
+	return agentPolicy{interval: interval, healthCheck: fleet.HealthCheck(pool), check: pool.HealthCheck}, nil
 }
 
 // recordHealth records the health-check outcome a heartbeat of static
-// worker wk brought (res, nil for none) and puts a change of status in
-// the audit log (worker.health, by "agent <worker id>"): only changes,
-// not every passing check. An outcome whose key is not that of the pool's
+// worker wk brought (res, nil for none; see [fleet.Fleet.RecordHealth]
+// for the outcomes it ignores) and puts a change into or out of failed
+// in the audit log (worker.health, by "agent <worker id>"): not every
+// passing check, nor warning ↔ healthy, which the worker shows. An outcome whose key is not that of the pool's
 // current check (api.HealthCheckResult.Key) is ignored.
 func (s *Server) recordHealth(r *http.Request, wk *store.Worker, policy agentPolicy, res *api.HealthCheckResult) error {
 	if wk.Provider != api.ProviderStatic {
@@ -128,8 +133,8 @@ func (s *Server) recordHealth(r *http.Request, wk *store.Worker, policy agentPol
 			"tenant_id", wk.TenantID, "key", res.Key, "current_key", hc.Key())
 		res = nil
 	}
-	change, err := s.fleet.RecordHealth(r.Context(), wk, policy.healthCheck != nil, res)
-	if err != nil || change == nil {
+	change, err := s.fleet.RecordHealth(r.Context(), wk, policy.check, res)
+	if err != nil || change == nil || !change.Audited() {
 		return err
 	}
 	detail := fmt.Sprintf("named %s: health check %s → %s", wk.Name, healthWord(change.From), healthWord(change.To))

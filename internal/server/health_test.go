@@ -118,8 +118,10 @@ echo "WARNING: disk 91%% full"`, broken.workerID)})
 	}
 
 	// Every machine fails its check: a step waits, then fails saying why.
+	// (The change cleared both outcomes: wait for both to report.)
 	setCheck(t, acme, api.HealthCheck{Interval: "1h", Script: `echo "disk full" >&2; exit 1`})
 	workerHealth(t, acme, warned.workerID, api.HealthFailed)
+	workerHealth(t, acme, broken.workerID, api.HealthFailed)
 	task, lines := runTask(t, acme, step("waits"))
 	want := `all 2 workers of static pool machines are unhealthy: their health check failed ("disk full")`
 	if task.State != api.StateFailed || !strings.Contains(task.Steps[0].Error, want) {
@@ -160,15 +162,16 @@ echo "WARNING: disk 91%% full"`, broken.workerID)})
 	if got := audit["pool.create"]; len(got) != 2 || got[1] != "named checked, static, health check (python, every 2m0s, timeout 1m0s)" {
 		t.Errorf("pool.create entries = %q", got)
 	}
+	// Only changes into or out of failed are audited; a changed script
+	// clears the outcomes (in the pool.update), so the fix is "none →
+	// healthy", not audited.
 	wantAudit := map[string][]string{
 		broken.workerID: {
 			"named box-1: health check none → failed: exit code 1\nchecking docker\ndocker: daemon not running",
-			"named box-1: health check failed → healthy",
+			"named box-1: health check none → failed: exit code 1\ndisk full",
 		},
 		warned.workerID: {
-			"named box-2: health check none → warning: WARNING: disk 91% full",
-			"named box-2: health check warning → failed: exit code 1\ndisk full",
-			"named box-2: health check failed → healthy",
+			"named box-2: health check none → failed: exit code 1\ndisk full",
 		},
 	}
 	for id, want := range wantAudit {
@@ -177,15 +180,18 @@ echo "WARNING: disk 91%% full"`, broken.workerID)})
 		}
 	}
 	if got := audit["pool.update"]; len(got) != 3 || !strings.HasPrefix(got[0], "health check added (bash, every 1h0m0s, timeout 1m0s)") ||
-		!strings.HasPrefix(got[2], "health check changed (sh, every 1h0m0s, timeout 30s)") {
+		got[2] != "health check changed (sh, every 1h0m0s, timeout 30s; the machines' outcomes cleared)" {
 		t.Errorf("pool.update entries = %q", got)
 	}
 
-	// Removing the check clears the machines' outcome.
+	// Removing the check clears the machines' outcome with the pool's
+	// update, not at their next heartbeat.
 	setCheck(t, acme, api.HealthCheck{})
-	eventually.Holds(t, "the outcomes cleared", 20*time.Second, func() bool {
-		return workerState(t, acme, broken.workerID).HealthCheck == nil && workerState(t, acme, warned.workerID).HealthCheck == nil
-	})
+	for _, m := range []*machine{broken, warned} {
+		if h := workerState(t, acme, m.workerID).HealthCheck; h != nil {
+			t.Errorf("worker %s right after the check was removed: health %+v, want none", m.workerID, h)
+		}
+	}
 	p, err := acme.GetPool(ctx, "machines")
 	if err != nil || p.MachinePolicy.HealthCheck != nil {
 		t.Errorf("pool after removing the check: %+v, %v", p, err)

@@ -67,6 +67,9 @@ type Store interface {
 	// PoolUpdate writes name, image, is_default, max_workers and the
 	// machine policy of p (by tenant and id),
 	// clearing is_default elsewhere when set; ErrConflict on a duplicate name.
+	// When the health check's syntax or script changes (or the check is
+	// removed), the same transaction clears the health outcome (status,
+	// message, time) of the pool's workers: it was of the old check.
 	PoolUpdate(ctx context.Context, p *Pool) error
 	PoolDelete(ctx context.Context, tenantID, id string) error
 
@@ -394,7 +397,15 @@ type WorkerUpdateParams struct {
 	// LastHeartbeatAt must be unset or before it, else ErrConflict (a
 	// heartbeat came in since the caller read the worker).
 	HeartbeatBefore *time.Time
-	State           string
+	// HealthStatusIs, when set, is a guard like FromStates: the worker's
+	// HealthStatus must be this, else ErrConflict (its health changed
+	// since the caller read it: a concurrent heartbeat, a pool edit).
+	HealthStatusIs *string
+	// HealthCheckedNotAfter, when set, is a guard like FromStates: the
+	// worker's HealthCheckedAt must be unset or at or before it, else
+	// ErrConflict (an outcome was recorded since).
+	HealthCheckedNotAfter *time.Time
+	State                 string
 
 	ResourceID       *string
 	RegistrationHash *string
@@ -470,16 +481,22 @@ func (p *WorkerUpdateParams) Assignments() []Assignment {
 }
 
 // WorkerGuardError is the ErrConflict of a WorkerUpdate whose guard
-// (p.FromStates, p.LastLease, p.HeartbeatBefore) refused a worker in
-// state, holding leases, last heard from at heartbeat (nil: never).
-func WorkerGuardError(p *WorkerUpdateParams, state string, leases int, heartbeat *time.Time) error {
+// (p.FromStates, p.LastLease, p.HeartbeatBefore, p.HealthStatusIs,
+// p.HealthCheckedNotAfter) refused worker cur as stored (only its State,
+// Leases, LastHeartbeatAt, HealthStatus and HealthCheckedAt are looked
+// at); nil when every guard passes.
+func WorkerGuardError(p *WorkerUpdateParams, cur *Worker) error {
 	switch {
-	case len(p.FromStates) > 0 && !slices.Contains(p.FromStates, state):
-		return fmt.Errorf("state %s is not one of %s: %w", state, strings.Join(p.FromStates, ", "), ErrConflict)
-	case p.LastLease && leases > 1:
-		return fmt.Errorf("it holds %d leases, not only its last: %w", leases, ErrConflict)
-	case p.HeartbeatBefore != nil && heartbeat != nil && !heartbeat.Before(*p.HeartbeatBefore):
-		return fmt.Errorf("last heartbeat %s is not before %s: %w", heartbeat, p.HeartbeatBefore, ErrConflict)
+	case len(p.FromStates) > 0 && !slices.Contains(p.FromStates, cur.State):
+		return fmt.Errorf("state %s is not one of %s: %w", cur.State, strings.Join(p.FromStates, ", "), ErrConflict)
+	case p.LastLease && cur.Leases > 1:
+		return fmt.Errorf("it holds %d leases, not only its last: %w", cur.Leases, ErrConflict)
+	case p.HeartbeatBefore != nil && cur.LastHeartbeatAt != nil && !cur.LastHeartbeatAt.Before(*p.HeartbeatBefore):
+		return fmt.Errorf("last heartbeat %s is not before %s: %w", cur.LastHeartbeatAt, p.HeartbeatBefore, ErrConflict)
+	case p.HealthStatusIs != nil && cur.HealthStatus != *p.HealthStatusIs:
+		return fmt.Errorf("health status %q is not %q: %w", cur.HealthStatus, *p.HealthStatusIs, ErrConflict)
+	case p.HealthCheckedNotAfter != nil && cur.HealthCheckedAt != nil && cur.HealthCheckedAt.After(*p.HealthCheckedNotAfter):
+		return fmt.Errorf("health checked at %s, after %s: %w", cur.HealthCheckedAt, p.HealthCheckedNotAfter, ErrConflict)
 	}
 	return nil
 }

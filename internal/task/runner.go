@@ -395,18 +395,11 @@ func (r *Runner) finish(ctx context.Context, t *store.Task, state string, last *
 // best effort: a failed write is reported to the server log, not to the
 // step.
 func (r *Runner) log(ctx context.Context, taskID, step, level, format string, args ...any) {
-	line := store.LogLine{Time: r.cfg.Clock.Now(), Level: level, Step: step, Message: printable(fmt.Sprintf(format, args...))}
+	line := store.LogLine{Time: r.cfg.Clock.Now(), Level: level, Step: step, Message: store.Printable(fmt.Sprintf(format, args...))}
 	if err := r.store.LogAppend(context.WithoutCancel(ctx), taskID, []store.LogLine{line}); err != nil {
 		r.cfg.Logger.ErrorContext(ctx, "append task log", "task_id", taskID, "error", err)
 	}
 	r.hub.Notify("log/" + taskID)
-}
-
-// printable makes text storable in every store: invalid UTF-8 and NUL
-// bytes (which PostgreSQL text cannot hold) become U+FFFD. Script output
-// may contain anything; the task log keeps what it can show.
-func printable(text string) string {
-	return strings.ReplaceAll(strings.ToValidUTF8(text, "\uFFFD"), "\x00", "\uFFFD")
 }
 
 // Provisioning returns the id of the worker being created for step id,

@@ -209,7 +209,7 @@ func (r *Runner) outputLines(ctx context.Context, t *store.Task, s *store.Step, 
 		}
 		// The replacement line too: a parse error may quote the message.
 		msg = m.Mask(msg)
-		out = append(out, store.LogLine{Time: l.Time.UTC(), Level: level, Step: s.Name, Message: printable(msg)})
+		out = append(out, store.LogLine{Time: l.Time.UTC(), Level: level, Step: s.Name, Message: store.Printable(msg)})
 	}
 	return out, nil
 }

@@ -113,6 +113,13 @@ func (s *Store) PoolUpdate(ctx context.Context, p *store.Pool) error {
 				return err
 			}
 		}
+		// A changed or removed health check: the old outcomes say nothing.
+		if _, err := tx.Exec(ctx, `UPDATE workers SET health_status = '', health_message = '', health_checked_at = NULL
+			WHERE tenant_id = $1 AND pool_id = $2 AND EXISTS (SELECT 1 FROM pools
+				WHERE tenant_id = $1 AND id = $2 AND (health_check_syntax <> $3 OR health_check_script <> $4))`,
+			p.TenantID, p.ID, p.HealthCheck.Syntax, p.HealthCheck.Script); err != nil {
+			return err
+		}
 		tag, err := tx.Exec(ctx, `UPDATE pools SET name = $1, image = $2, is_default = $3, max_workers = $4, capacity = $5,
 			heartbeat_interval = $6, unavailable_after = $7, health_check_syntax = $8, health_check_script = $9,
 			health_check_interval = $10, health_check_timeout = $11 WHERE tenant_id = $12 AND id = $13`,

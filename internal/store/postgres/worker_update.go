@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -35,6 +34,14 @@ func (s *Store) WorkerUpdate(ctx context.Context, p *store.WorkerUpdateParams) (
 		args = append(args, *p.HeartbeatBefore)
 		query += fmt.Sprintf(` AND (last_heartbeat_at IS NULL OR last_heartbeat_at < $%d)`, len(args))
 	}
+	if p.HealthStatusIs != nil {
+		args = append(args, *p.HealthStatusIs)
+		query += fmt.Sprintf(` AND health_status = $%d`, len(args))
+	}
+	if p.HealthCheckedNotAfter != nil {
+		args = append(args, *p.HealthCheckedNotAfter)
+		query += fmt.Sprintf(` AND (health_checked_at IS NULL OR health_checked_at <= $%d)`, len(args))
+	}
 	w, err := scanWorker(s.pool.QueryRow(ctx, query+` RETURNING `+workerColumns, args...))
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = s.workerGuardFailed(ctx, p)
@@ -48,15 +55,12 @@ func (s *Store) WorkerUpdate(ctx context.Context, p *store.WorkerUpdateParams) (
 // workerGuardFailed tells why WorkerUpdate changed no row: the worker does
 // not exist (ErrNotFound) or fails one of the guards of p (ErrConflict).
 func (s *Store) workerGuardFailed(ctx context.Context, p *store.WorkerUpdateParams) error {
-	var (
-		state     string
-		leases    int
-		heartbeat *time.Time
-	)
-	if err := s.pool.QueryRow(ctx, `SELECT state, leases, last_heartbeat_at FROM workers WHERE id = $1`, p.ID).Scan(&state, &leases, &heartbeat); err != nil {
+	var cur store.Worker
+	if err := s.pool.QueryRow(ctx, `SELECT state, leases, last_heartbeat_at, health_status, health_checked_at FROM workers WHERE id = $1`, p.ID).
+		Scan(&cur.State, &cur.Leases, &cur.LastHeartbeatAt, &cur.HealthStatus, &cur.HealthCheckedAt); err != nil {
 		return err // pgx.ErrNoRows: mapped to ErrNotFound
 	}
-	if err := store.WorkerGuardError(p, state, leases, heartbeat); err != nil {
+	if err := store.WorkerGuardError(p, &cur); err != nil {
 		return err
 	}
 	return fmt.Errorf("worker %s changed meanwhile: %w", p.ID, store.ErrConflict)

@@ -109,6 +109,13 @@ func (s *Store) PoolUpdate(ctx context.Context, p *store.Pool) error {
 				return err
 			}
 		}
+		// A changed or removed health check: the old outcomes say nothing.
+		if _, err := tx.ExecContext(ctx, `UPDATE workers SET health_status = '', health_message = '', health_checked_at = NULL
+			WHERE tenant_id = ?1 AND pool_id = ?2 AND EXISTS (SELECT 1 FROM pools
+				WHERE tenant_id = ?1 AND id = ?2 AND (health_check_syntax <> ?3 OR health_check_script <> ?4))`,
+			p.TenantID, p.ID, p.HealthCheck.Syntax, p.HealthCheck.Script); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE pools SET name = ?, image = ?, is_default = ?, max_workers = ?, capacity = ?,
 			heartbeat_interval = ?, unavailable_after = ?, health_check_syntax = ?, health_check_script = ?,
 			health_check_interval = ?, health_check_timeout = ? WHERE tenant_id = ? AND id = ?`,

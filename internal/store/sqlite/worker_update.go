@@ -23,14 +23,15 @@ func (s *Store) WorkerUpdate(ctx context.Context, p *store.WorkerUpdateParams) (
 	var w *store.Worker
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var (
-			state     string
-			leases    int
-			heartbeat sql.NullInt64
+			cur                store.Worker
+			heartbeat, checked sql.NullInt64
 		)
-		if err := tx.QueryRowContext(ctx, `SELECT state, leases, last_heartbeat_at FROM workers WHERE id = ?`, p.ID).Scan(&state, &leases, &heartbeat); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT state, leases, last_heartbeat_at, health_status, health_checked_at FROM workers WHERE id = ?`, p.ID).
+			Scan(&cur.State, &cur.Leases, &heartbeat, &cur.HealthStatus, &checked); err != nil {
 			return mapErr(err)
 		}
-		if err := store.WorkerGuardError(p, state, leases, decTimePtr(heartbeat)); err != nil {
+		cur.LastHeartbeatAt, cur.HealthCheckedAt = decTimePtr(heartbeat), decTimePtr(checked)
+		if err := store.WorkerGuardError(p, &cur); err != nil {
 			return err
 		}
 		var err error

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dynpool/dynpool/api"
 	"github.com/dynpool/dynpool/internal/store"
 )
 
@@ -169,6 +170,47 @@ func testPool(t *testing.T, open opener) {
 		missing := upd
 		missing.ID, missing.Name = "missing", "new"
 		wantErr(t, "update unknown pool", s.PoolUpdate(t.Context(), &missing), store.ErrNotFound)
+	})
+	t.Run("HealthCheckChangeClearsOutcomes", func(t *testing.T) {
+		// A new script (or none) clears the outcomes of the pool's
+		// workers with the pool's update; a new interval keeps them.
+		t.Parallel()
+		s := open(t)
+		newTenant(t, s, "t1", 0)
+		p := newPool(t, s, "t1", "p1", "linux", true, 0)
+		newPool(t, s, "t1", "p2", "other", false, time.Second)
+		checked := func(w *store.Worker) {
+			w.HealthStatus, w.HealthMessage, w.HealthCheckedAt = api.HealthFailed, "disk full", ptr(at(time.Minute))
+		}
+		newWorker(t, s, "w1", "t1", "p1", api.WorkerIdle, 0, checked)
+		newWorker(t, s, "w2", "t1", "p2", api.WorkerIdle, 0, checked)
+		status := func(id string) string {
+			w, err := s.WorkerGet(t.Context(), id)
+			must(t, "get worker", err)
+			if w.HealthStatus == "" && (w.HealthMessage != "" || w.HealthCheckedAt != nil) {
+				t.Errorf("worker %s: cleared status but message %q, checked at %v", id, w.HealthMessage, w.HealthCheckedAt)
+			}
+			return w.HealthStatus
+		}
+		p.HealthCheck = store.HealthCheck{Syntax: "bash", Script: "df /"}
+		must(t, "add a check", s.PoolUpdate(t.Context(), p))
+		if got := status("w1"); got != "" {
+			t.Errorf("w1 after its pool's check changed: %q, want cleared", got)
+		}
+		if got := status("w2"); got != api.HealthFailed {
+			t.Errorf("w2 of another pool: %q, want kept", got)
+		}
+		newWorker(t, s, "w3", "t1", "p1", api.WorkerIdle, time.Second, checked)
+		p.HealthCheck.Interval = time.Hour
+		must(t, "change the interval", s.PoolUpdate(t.Context(), p))
+		if got := status("w3"); got != api.HealthFailed {
+			t.Errorf("w3 after a new interval: %q, want kept", got)
+		}
+		p.HealthCheck = store.HealthCheck{}
+		must(t, "remove the check", s.PoolUpdate(t.Context(), p))
+		if got := status("w3"); got != "" {
+			t.Errorf("w3 after the check was removed: %q, want cleared", got)
+		}
 	})
 	t.Run("Delete", func(t *testing.T) {
 		t.Parallel()

@@ -96,6 +96,30 @@ func testWorkerUpdate(t *testing.T, open opener) {
 		_, err = s.WorkerUpdate(t.Context(), &store.WorkerUpdateParams{ID: "w2", HeartbeatBefore: ptr(at(0)), State: api.WorkerUnavailable})
 		must(t, "guard a worker that never heartbeated", err)
 	})
+	t.Run("HealthGuards", func(t *testing.T) {
+		// Two heartbeats recording an outcome at once: the status each
+		// read, and the last recorded time, guard the write, so only one
+		// of them changes the status.
+		t.Parallel()
+		s := open(t)
+		newWorker(t, s, "w1", "t1", "p1", api.WorkerIdle, 0, func(w *store.Worker) {
+			w.HealthStatus, w.HealthCheckedAt = api.HealthHealthy, ptr(at(time.Minute))
+		})
+		record := func(status, was string, notAfter time.Duration) error {
+			_, err := s.WorkerUpdate(t.Context(), &store.WorkerUpdateParams{ID: "w1", HealthStatus: ptr(status),
+				HealthCheckedAt: ptr(at(2 * time.Minute)), HealthStatusIs: ptr(was), HealthCheckedNotAfter: ptr(at(notAfter))})
+			return err
+		}
+		wantErr(t, "record over a status that changed meanwhile", record(api.HealthFailed, api.HealthWarning, time.Minute), store.ErrConflict)
+		wantErr(t, "record too soon after the last outcome", record(api.HealthFailed, api.HealthHealthy, time.Minute-time.Millisecond), store.ErrConflict)
+		must(t, "record when both guards hold", record(api.HealthFailed, api.HealthHealthy, time.Minute))
+		wantErr(t, "the same record again", record(api.HealthFailed, api.HealthHealthy, time.Minute), store.ErrConflict)
+		got, err := s.WorkerGet(t.Context(), "w1")
+		must(t, "get", err)
+		if got.HealthStatus != api.HealthFailed || got.HealthCheckedAt == nil || !got.HealthCheckedAt.Equal(at(2*time.Minute)) {
+			t.Errorf("after the guarded record: %q at %v", got.HealthStatus, got.HealthCheckedAt)
+		}
+	})
 	t.Run("NotFound", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
