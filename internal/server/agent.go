@@ -56,14 +56,15 @@ func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.recordHealth(r, wk, policy, req.HealthCheck); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
 	hb := fleet.HeartbeatParams{Running: len(req.RunningJobs), AgentVersion: req.AgentVersion}
 	if err := s.fleet.Heartbeat(r.Context(), wk, hb); err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	// Liveness first: the agent stops on a failed heartbeat, so a bad
+	// outcome or a failed health write must not fail it.
+	if err := s.recordHealth(r, wk, policy, req.HealthCheck); err != nil {
+		s.cfg.Logger.WarnContext(r.Context(), "health-check outcome not recorded", "worker_id", wk.ID, "tenant_id", wk.TenantID, "error", err)
 	}
 	cancel, err := s.runner.CancelJobs(r.Context(), wk, req.RunningJobs)
 	if err != nil {
