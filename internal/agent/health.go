@@ -226,7 +226,10 @@ func (a *agent) healthCheck(ctx context.Context, hc *api.HealthCheck, timeout ti
 	tail := &outputTail{}
 	job := &api.Job{ID: "health-check", Step: "health check", Syntax: hc.Syntax, Script: hc.Script}
 	code, runErr := a.runner.Run(runCtx, job, dir, tail.add)
-	timedOut := errors.Is(runCtx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
+	// Timed out: the runner stopped the script and not because ctx ended
+	// (a job arrived, the agent stops); not a script that ended just
+	// before the deadline while its output was still being read.
+	timedOut := errors.Is(runErr, errStopped) && ctx.Err() == nil
 	return healthOutcome(code, runErr, timedOut, timeout, tail)
 }
 

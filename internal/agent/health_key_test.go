@@ -1,6 +1,8 @@
 package agent
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,5 +67,39 @@ func TestHealthStateKeys(t *testing.T) {
 	h.set(b)
 	if hc, _ := h.due(now); hc == nil {
 		t.Error("b removed and added again: not due at once")
+	}
+}
+
+// A check that exits 0 before its timeout is healthy even when reading
+// its output ends after the timeout: here a process that left its group
+// holds the output open until the runner gives up on it (drainTimeout,
+// longer than the check's timeout).
+func TestHealthCheckEndingBeforeItsTimeoutIsHealthy(t *testing.T) {
+	t.Parallel()
+	f, srv := newFakeServer(t)
+	// The check's directory is its working directory: "left" is made
+	// once the process has its own session.
+	f.setHealthCheck(&api.HealthCheck{Syntax: "sh", Interval: "1h", Timeout: "1s",
+		Script: "setsid sh -c 'touch left; exec sleep 5' & while [ ! -f left ]; do sleep 0.01; done; echo ok"})
+	startAgent(t, srv.URL)
+	if got := f.healthResult(t, 1); got.Status != api.HealthHealthy || got.Message != "ok" {
+		t.Errorf("outcome = %+v, want healthy \"ok\"", got)
+	}
+}
+
+// The runner says when it stopped a script because its context ended,
+// and not when the script ended on its own.
+func TestRunSaysWhenItStoppedTheScript(t *testing.T) {
+	t.Parallel()
+	r := &ProcessRunner{}
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	_, err := r.Run(ctx, &api.Job{Syntax: "sh", Script: "exec sleep 60"}, t.TempDir(), func(string, string) {})
+	if !errors.Is(err, errStopped) || err.Error() != "the script was killed by signal TERM" {
+		t.Errorf("stopped script: err = %v, want errStopped with the signal's text", err)
+	}
+	code, err := r.Run(t.Context(), &api.Job{Syntax: "sh", Script: "exit 3"}, t.TempDir(), func(string, string) {})
+	if code != 3 || err != nil {
+		t.Errorf("script that ended: %d, %v; want 3, nil", code, err)
 	}
 }

@@ -28,6 +28,20 @@ const ScriptKillGrace = 5 * time.Second
 // starts (a health check a step preempts).
 var errKillAtOnce = errors.New("its processes are killed at once")
 
+// errStopped is in the chain of Run's error when the runner stopped the
+// script because its ctx ended (see stopOnDone), whatever the script
+// exited with then; the error's text is that of the exit (the signal
+// that killed it). A script that ended on its own just as ctx ended is
+// not stopped: what it exited with holds.
+var errStopped = errors.New("the script was stopped")
+
+// stoppedError is the error of a script the runner stopped: err's text,
+// errStopped in its chain.
+type stoppedError struct{ err error }
+
+func (e *stoppedError) Error() string   { return e.err.Error() }
+func (e *stoppedError) Unwrap() []error { return []error{e.err, errStopped} }
+
 const (
 	// maxLine is the longest output line; longer lines are split.
 	maxLine = 64 * 1024
@@ -39,7 +53,8 @@ const (
 // runGroup runs argv in dir with env in a new process group and streams
 // its output lines to out. It returns the exit code, or -1 and an error
 // naming the signal when the script was killed by one. When ctx is done the group gets SIGTERM, then
-// SIGKILL after ScriptKillGrace (SIGKILL at once for errKillAtOnce, see stopOnDone). When the script exits, what it left running in
+// SIGKILL after ScriptKillGrace (SIGKILL at once for errKillAtOnce, see stopOnDone),
+// and the error has errStopped in its chain. When the script exits, what it left running in
 // its group is killed too, so no step leaks processes into the next.
 func runGroup(ctx context.Context, argv []string, dir string, env []string, out func(stream, line string)) (int, error) {
 	stdoutR, stdoutW, err := os.Pipe()
@@ -72,8 +87,11 @@ func runGroup(ctx context.Context, argv []string, dir string, env []string, out 
 
 	pgid := cmd.Process.Pid
 	exited := make(chan struct{})
-	var killers sync.WaitGroup
-	killers.Go(func() { stopOnDone(ctx, pgid, exited) })
+	var (
+		killers sync.WaitGroup
+		stopped bool
+	)
+	killers.Go(func() { stopped = stopOnDone(ctx, pgid, exited) })
 	waitErr := cmd.Wait()
 	close(exited)
 	killers.Wait()
@@ -93,6 +111,19 @@ func runGroup(ctx context.Context, argv []string, dir string, env []string, out 
 	stdoutR.Close()
 	stderrR.Close()
 
+	code, err := exitOf(argv[0], waitErr)
+	if stopped {
+		if err == nil {
+			err = fmt.Errorf("the script was stopped and exited with code %d", code)
+		}
+		return -1, &stoppedError{err}
+	}
+	return code, err
+}
+
+// exitOf turns the result of waiting for the script (run as name) into
+// its exit code, or -1 and an error naming the signal that killed it.
+func exitOf(name string, waitErr error) (int, error) {
 	var exitErr *exec.ExitError
 	switch {
 	case waitErr == nil:
@@ -103,22 +134,24 @@ func runGroup(ctx context.Context, argv []string, dir string, env []string, out 
 		}
 		return exitErr.ExitCode(), nil
 	default:
-		return -1, fmt.Errorf("wait for %s: %w", argv[0], waitErr)
+		return -1, fmt.Errorf("wait for %s: %w", name, waitErr)
 	}
 }
 
 // stopOnDone sends SIGTERM to process group pgid when ctx is done, and
 // SIGKILL if its leader has not exited ScriptKillGrace later; SIGKILL at
 // once when ctx's cause is errKillAtOnce.
-func stopOnDone(ctx context.Context, pgid int, exited <-chan struct{}) {
+// It says whether it stopped the group (ctx ended before the leader
+// exited).
+func stopOnDone(ctx context.Context, pgid int, exited <-chan struct{}) bool {
 	select {
 	case <-exited:
-		return
+		return false
 	case <-ctx.Done():
 	}
 	if errors.Is(context.Cause(ctx), errKillAtOnce) {
 		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		return
+		return true
 	}
 	_ = syscall.Kill(-pgid, syscall.SIGTERM)
 	select {
@@ -126,6 +159,7 @@ func stopOnDone(ctx context.Context, pgid int, exited <-chan struct{}) {
 	case <-time.After(ScriptKillGrace):
 		_ = syscall.Kill(-pgid, syscall.SIGKILL)
 	}
+	return true
 }
 
 // scanLines calls out for each line of r, splitting lines longer than

@@ -22,7 +22,8 @@ var ErrUnknownSyntax = errors.New("unknown script syntax")
 // goroutines. Run returns the script's exit code, or -1 and an error when
 // the script could not run or was killed by a signal (the error names the
 // signal, e.g. "the script was killed by signal KILL"). When ctx is done
-// the script is stopped.
+// the script is stopped; ProcessRunner's error then has errStopped in its
+// chain (the health check tells a timeout by it).
 type Runner interface {
 	Run(ctx context.Context, job *api.Job, dir string, out func(stream, line string)) (exitCode int, err error)
 }
