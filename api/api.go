@@ -216,9 +216,10 @@ type MachinePolicy struct {
 	HeartbeatInterval string `json:"heartbeat_interval"`
 	UnavailableAfter  string `json:"unavailable_after"`
 	// HealthCheck is the pool's health check as it applies (defaults
-	// filled in), nil for none. Only in answers: a request sets it with
-	// the health_check field of CreatePoolRequest and UpdatePoolRequest,
-	// so that changing the heartbeat figures leaves the check alone.
+	// filled in), nil for none. Set only by the health_check field of
+	// CreatePoolRequest and UpdatePoolRequest, so that changing the
+	// heartbeat figures leaves the check alone: a request may send back
+	// the pool's current check here (ignored), any other is a 400.
 	HealthCheck *HealthCheck `json:"health_check,omitempty"`
 }
 

@@ -46,3 +46,30 @@ func TestHealthCheckEditKeepsTheRest(t *testing.T) {
 		t.Errorf("remove the check: %+v, %v; want none", p, err)
 	}
 }
+
+// TestMachinePolicyHealthCheckSentBack: a client that GETs a pool and
+// PATCHes back its machine_policy (which shows the health check) is not
+// refused; a machine_policy.health_check that differs from the pool's
+// is, naming the field to use.
+func TestMachinePolicyHealthCheckSentBack(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, nil)
+	acme := s.tenant(t, "acme")
+	ctx := t.Context()
+	p, err := acme.CreatePool(ctx, api.CreatePoolRequest{Name: "machines", Type: api.PoolTypeStatic,
+		HealthCheck: &api.HealthCheck{Script: "df /"}})
+	if err != nil {
+		t.Fatalf("create static pool: %v", err)
+	}
+	mp := *p.MachinePolicy
+	mp.UnavailableAfter = "1m"
+	got, err := acme.UpdatePool(ctx, "machines", api.UpdatePoolRequest{MachinePolicy: &mp})
+	if err != nil || got.MachinePolicy.UnavailableAfter != "1m0s" || *got.MachinePolicy.HealthCheck != *p.MachinePolicy.HealthCheck {
+		t.Fatalf("PATCH back the machine policy: %+v, %v; want it applied, the check unchanged", got, err)
+	}
+	changed := *p.MachinePolicy.HealthCheck
+	changed.Script = "true"
+	mp.HealthCheck = &changed
+	_, err = acme.UpdatePool(ctx, "machines", api.UpdatePoolRequest{MachinePolicy: &mp})
+	wantField(t, "a different check in machine_policy", err, "machine_policy.health_check", "health_check field")
+}

@@ -42,8 +42,10 @@ func (s *Server) checkStaticPool(p *store.Pool) error {
 }
 
 // setMachinePolicy sets p's machine policy from mp (nil: unchanged; ""
-// fields: the server's defaults). A machine policy on a dynamic pool, or
-// a figure that is not a Go duration, is a validation error.
+// fields: the server's defaults). A machine policy on a dynamic pool, a
+// figure that is not a Go duration, or a HealthCheck other than p's
+// current one as the pool's answer shows it (that one is ignored) is a
+// validation error.
 func setMachinePolicy(p *store.Pool, mp *api.MachinePolicy) error {
 	if mp == nil {
 		return nil
@@ -51,8 +53,10 @@ func setMachinePolicy(p *store.Pool, mp *api.MachinePolicy) error {
 	if p.Type != api.PoolTypeStatic {
 		return validation.Errorf("machine_policy", "a machine policy is for static pools; a dynamic pool's workers are watched by the server's own figures")
 	}
-	if mp.HealthCheck != nil {
-		return validation.Errorf("machine_policy.health_check", "set the health check with the request's health_check field, beside machine_policy")
+	// The answer shows the check here: a client that sends back what it
+	// got is not refused, but the check is changed only by health_check.
+	if cur := fleet.HealthCheck(p); mp.HealthCheck != nil && (cur == nil || *mp.HealthCheck != *cur) {
+		return validation.Errorf("machine_policy.health_check", "machine_policy.health_check only shows the pool's check; change it with the request's health_check field, beside machine_policy")
 	}
 	return parseDurations([]durationField{
 		{"machine_policy.heartbeat_interval", mp.HeartbeatInterval, &p.HeartbeatInterval},
