@@ -366,7 +366,7 @@ type Worker struct {
 	Disabled bool
 	// HealthStatus is the outcome of the static worker's last health
 	// check: "" before the first (or when its pool has none), else
-	// HealthHealthy, HealthWarning or HealthFailed. WorkerAcquireIdle
+	// api.HealthHealthy, api.HealthWarning or api.HealthFailed. WorkerAcquireIdle
 	// passes over a worker whose last check failed.
 	HealthStatus string
 	// HealthMessage is the last check's output (its last lines) or why it
@@ -375,14 +375,6 @@ type Worker struct {
 	// HealthCheckedAt is when the server recorded the last check.
 	HealthCheckedAt *time.Time
 }
-
-// Health-check outcomes of a static worker (Worker.HealthStatus); the
-// same words as api.HealthHealthy and its siblings.
-const (
-	HealthHealthy = "healthy"
-	HealthWarning = "warning"
-	HealthFailed  = "failed"
-)
 
 // WorkerUpdateParams sets State (when not empty) and every non-nil field
 // of one worker.

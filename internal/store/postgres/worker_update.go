@@ -108,7 +108,7 @@ func (s *Store) WorkerAcquireIdle(ctx context.Context, p *store.WorkerAcquireIdl
 			FOR UPDATE SKIP LOCKED)
 			AND (state = $4 OR leases < $8)
 		RETURNING `+workerColumns,
-		api.WorkerBusy, p.TenantID, p.PoolID, api.WorkerIdle, p.Image, p.Build, p.Now, max(p.Capacity, 1), p.CreatedAfter, store.HealthFailed))
+		api.WorkerBusy, p.TenantID, p.PoolID, api.WorkerIdle, p.Image, p.Build, p.Now, max(p.Capacity, 1), p.CreatedAfter, api.HealthFailed))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("acquire idle worker in pool %s: %w", p.PoolID, store.ErrNotFound)
 	}

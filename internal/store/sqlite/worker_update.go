@@ -80,7 +80,7 @@ func (s *Store) WorkerAcquireIdle(ctx context.Context, p *store.WorkerAcquireIdl
 			ORDER BY leases DESC, COALESCE(last_used_at, 0), created_at, id
 			LIMIT 1)
 		RETURNING `+workerColumns,
-		api.WorkerBusy, p.TenantID, p.PoolID, api.WorkerIdle, p.Image, p.Build, encTime(p.Now), max(p.Capacity, 1), encTime(p.CreatedAfter), store.HealthFailed))
+		api.WorkerBusy, p.TenantID, p.PoolID, api.WorkerIdle, p.Image, p.Build, encTime(p.Now), max(p.Capacity, 1), encTime(p.CreatedAfter), api.HealthFailed))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("acquire idle worker in pool %s: %w", p.PoolID, store.ErrNotFound)
 	}

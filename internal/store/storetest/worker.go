@@ -116,7 +116,7 @@ func testWorker(t *testing.T, open opener) {
 			RegistrationHash: "reg-1", CredentialHash: "cred-1", CreatedAt: t0,
 			RegisteredAt: ptr(at(time.Second)), LeasedAt: ptr(at(2 * time.Second)), LastUsedAt: ptr(at(3 * time.Second)),
 			LastHeartbeatAt: ptr(at(4 * time.Second)), DestroyAt: ptr(at(time.Hour)), DestroyedAt: ptr(at(2 * time.Hour)),
-			DestroyReason: api.DestroyIdleTimeout, HealthStatus: store.HealthWarning,
+			DestroyReason: api.DestroyIdleTimeout, HealthStatus: api.HealthWarning,
 			HealthMessage: "WARNING: disk 91% full", HealthCheckedAt: ptr(at(5 * time.Second))}
 		bare := &store.Worker{ID: "w2", Image: "windows-2022", Build: "b1", Provider: "process",
 			State: api.WorkerProvisioning, CreatedAt: t0}

@@ -87,7 +87,7 @@ func testWorkerAcquireIdle(t *testing.T, open opener) {
 			{"other-image", func(w *store.Worker) { w.Image = "ubuntu-24.04" }},
 			{"other-build", func(w *store.Worker) { w.Build = "b0" }},
 			{"disabled", func(w *store.Worker) { w.Disabled = true }},
-			{"health-check-failed", func(w *store.Worker) { w.HealthStatus = store.HealthFailed }},
+			{"health-check-failed", func(w *store.Worker) { w.HealthStatus = api.HealthFailed }},
 			{"busy", func(w *store.Worker) { w.State = api.WorkerBusy }},
 			{"draining", func(w *store.Worker) { w.State = api.WorkerDraining }},
 			{"provisioning", func(w *store.Worker) { w.State = api.WorkerProvisioning }},
@@ -118,8 +118,8 @@ func testWorkerAcquireIdle(t *testing.T, open opener) {
 		s := open(t)
 		// A warning is shown, not acted on; a later passing check clears a
 		// failure, and the worker serves again.
-		newWorker(t, s, "warned", "t1", "p1", api.WorkerIdle, 0, func(w *store.Worker) { w.HealthStatus = store.HealthWarning })
-		newWorker(t, s, "failed", "t1", "p1", api.WorkerIdle, time.Second, func(w *store.Worker) { w.HealthStatus = store.HealthFailed })
+		newWorker(t, s, "warned", "t1", "p1", api.WorkerIdle, 0, func(w *store.Worker) { w.HealthStatus = api.HealthWarning })
+		newWorker(t, s, "failed", "t1", "p1", api.WorkerIdle, time.Second, func(w *store.Worker) { w.HealthStatus = api.HealthFailed })
 		got, err := acquire(t, s, t0)
 		must(t, "acquire the warned worker", err)
 		if got.ID != "warned" {
@@ -127,7 +127,7 @@ func testWorkerAcquireIdle(t *testing.T, open opener) {
 		}
 		_, err = acquire(t, s, t0)
 		wantErr(t, "acquire with only a failed worker idle", err, store.ErrNotFound)
-		_, err = s.WorkerUpdate(t.Context(), &store.WorkerUpdateParams{ID: "failed", HealthStatus: ptr(store.HealthHealthy)})
+		_, err = s.WorkerUpdate(t.Context(), &store.WorkerUpdateParams{ID: "failed", HealthStatus: ptr(api.HealthHealthy)})
 		must(t, "record a passing check", err)
 		got, err = acquire(t, s, t0)
 		must(t, "acquire after the check passed", err)

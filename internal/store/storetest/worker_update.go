@@ -20,7 +20,7 @@ func testWorkerUpdate(t *testing.T, open opener) {
 			RegisteredAt: ptr(at(time.Second)), LeasedAt: ptr(at(2 * time.Second)), LastUsedAt: ptr(at(3 * time.Second)),
 			LastHeartbeatAt: ptr(at(4 * time.Second)), DestroyAt: ptr(at(time.Hour)), DestroyedAt: ptr(at(2 * time.Hour)),
 			DestroyReason: ptr(api.DestroyMaxLifetime), AgentVersion: ptr("v1.2.3"), Disabled: ptr(true),
-			HealthStatus: ptr(store.HealthFailed), HealthMessage: ptr("docker: not running"), HealthCheckedAt: ptr(at(5 * time.Second))}
+			HealthStatus: ptr(api.HealthFailed), HealthMessage: ptr("docker: not running"), HealthCheckedAt: ptr(at(5 * time.Second))}
 		got, err := s.WorkerUpdate(t.Context(), p)
 		must(t, "update", err)
 		want := *w
@@ -28,7 +28,7 @@ func testWorkerUpdate(t *testing.T, open opener) {
 		want.RegisteredAt, want.LeasedAt, want.LastUsedAt = p.RegisteredAt, p.LeasedAt, p.LastUsedAt
 		want.LastHeartbeatAt, want.DestroyAt, want.DestroyedAt = p.LastHeartbeatAt, p.DestroyAt, p.DestroyedAt
 		want.DestroyReason, want.AgentVersion, want.Disabled = api.DestroyMaxLifetime, "v1.2.3", true
-		want.HealthStatus, want.HealthMessage, want.HealthCheckedAt = store.HealthFailed, "docker: not running", p.HealthCheckedAt
+		want.HealthStatus, want.HealthMessage, want.HealthCheckedAt = api.HealthFailed, "docker: not running", p.HealthCheckedAt
 		check(t, "WorkerUpdate result", got, &want)
 		stored, err := s.WorkerGet(t.Context(), "w1")
 		must(t, "get", err)
