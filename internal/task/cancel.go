@@ -113,12 +113,13 @@ func (r *Runner) awaitCanceled(ctx context.Context, s *store.Step, w *store.Work
 		case <-grace.Chan():
 			r.log(ctx, s.TaskID, s.Name, api.LevelWarning,
 				"Worker %s did not stop the canceled script within %s; destroying it", w.ID, r.cfg.CancelGrace)
-			err := r.fleet.Discard(ctx, w, api.DestroyUnresponsive)
 			// Other steps of the tenant on the worker (a pool of capacity
-			// > 1) end now and say why, rather than at the next check as
-			// "unresponsive" (found by review).
+			// > 1) end first and say why, rather than as "unresponsive"
+			// when their runners' checks find it destroying (found by
+			// review; the other order let a check win in CI). The
+			// canceled step's lease keeps the worker busy until Discard.
 			r.stepsLost(ctx, w, fmt.Sprintf("was destroyed: canceled step %q of task %s would not stop", s.Name, s.TaskID), s.ID)
-			return false, err
+			return false, r.fleet.Discard(ctx, w, api.DestroyUnresponsive)
 		}
 	}
 }
