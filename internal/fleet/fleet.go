@@ -327,7 +327,7 @@ func (f *Fleet) create(ctx context.Context, tenant *store.Tenant, poolID string,
 	}
 	cctx, cancel := context.WithTimeout(ctx, f.cfg.CreateTimeout)
 	res, err := f.provider.Create(cctx, &provider.CreateParams{
-		WorkerID: w.ID, TenantID: w.TenantID, OS: target.OS, Artifact: target.Artifact,
+		WorkerID: w.ID, TenantID: w.TenantID, Image: target.Image, OS: target.OS, Artifact: target.Artifact,
 		ServerURL: f.cfg.ServerURL, ServerFingerprint: f.cfg.ServerFingerprint, RegistrationToken: token, CacheImages: target.Cache,
 		Labels: map[string]string{
 			provider.LabelInstallation: f.cfg.Installation,

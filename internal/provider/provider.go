@@ -58,7 +58,11 @@ type Binder interface {
 type CreateParams struct {
 	WorkerID string
 	TenantID string
-	OS       string
+	// Image is the catalog id of the worker's image ("ubuntu-22.04");
+	// providers may key per-image settings by it (the kubernetes
+	// provider's node selectors and tolerations).
+	Image string
+	OS    string
 	// Artifact is the image build's artifact for this provider (for docker
 	// an image reference; for process empty).
 	Artifact string

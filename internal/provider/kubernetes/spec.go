@@ -1,0 +1,252 @@
+package kubernetes
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"maps"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/dynpool/dynpool/internal/provider"
+	"github.com/dynpool/dynpool/internal/tlspin"
+)
+
+// Names, paths and keys of what the provider makes.
+const (
+	// ServiceAccount is the service account of every worker pod, made in
+	// each namespace with no token mounted and bound to no role: the
+	// worker has no rights on the API.
+	ServiceAccount = "dynpool-worker"
+	// NetworkPolicy is the policy of each namespace the provider makes.
+	NetworkPolicy = "dynpool-isolation"
+	// AgentContainer is the main container of a worker pod: the artifact
+	// image running `dynpool agent`. AgentInstallContainer is the init
+	// container that copies the agent binary in.
+	AgentContainer        = "agent"
+	AgentInstallContainer = "install-agent"
+	// AgentImageBinary is where Config.AgentImage holds the static linux
+	// dynpool binary.
+	AgentImageBinary = "/usr/local/bin/dynpool"
+	// AgentDir holds the copied binary in a linux worker, AgentPath is the
+	// binary run as `dynpool agent`; WorkDir is the agent's work
+	// directory (DYNPOOL_AGENT_WORKDIR), an emptyDir of the pod.
+	AgentDir  = "/dynpool"
+	AgentPath = AgentDir + "/dynpool"
+	WorkDir   = "/work"
+	// The windows counterparts: the agent image of a windows worker holds
+	// C:\dynpool-image\dynpool.exe.
+	windowsAgentImageBinary = `C:\dynpool-image\dynpool.exe`
+	windowsAgentDir         = `C:\dynpool`
+	windowsAgentPath        = windowsAgentDir + `\dynpool.exe`
+	windowsWorkDir          = `C:\work`
+
+	// LabelManagedBy is the well-known label naming the tool that manages
+	// an object; its value is ManagedBy.
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	ManagedBy      = "dynpool"
+	// LabelRole says what a namespace is for: RoleTenant or RoleStandby.
+	LabelRole   = "dynpool.io/role"
+	RoleTenant  = "tenant"
+	RoleStandby = "standby"
+	// AnnotationTemplateHash holds the hash of a worker pod's template:
+	// the pod without what is particular to one worker (its ids, labels
+	// and registration token). Pods of a changed template are new ones.
+	AnnotationTemplateHash = "dynpool.io/pod-template-hash"
+	// labelOS is the well-known node label of a node's operating system.
+	labelOS = "kubernetes.io/os"
+	// labelNamespaceName is the label every namespace carries with its
+	// own name (Kubernetes 1.21 and later).
+	labelNamespaceName = "kubernetes.io/metadata.name"
+)
+
+// Environment variables of a worker's agent, the same as the docker and
+// process providers'.
+const (
+	EnvServer       = "DYNPOOL_SERVER"
+	EnvAgentToken   = "DYNPOOL_AGENT_TOKEN"
+	EnvAgentWorkDir = "DYNPOOL_AGENT_WORKDIR"
+	EnvInstallation = "DYNPOOL_INSTALLATION"
+	EnvWorkerID     = "DYNPOOL_WORKER_ID"
+	EnvTenantID     = "DYNPOOL_TENANT_ID"
+)
+
+// terminationGrace is how long a worker's agent has between SIGTERM and
+// SIGKILL when its pod is deleted: longer than the agent's own grace for
+// its script (agent.ScriptKillGrace, 5 s), as in the other providers.
+const terminationGrace = 10
+
+// resourceLabels are the labels List rebuilds from a pod.
+var resourceLabels = []string{provider.LabelInstallation, provider.LabelWorker, provider.LabelTenant}
+
+// objectMeta returns the name, namespace, labels and annotations of an
+// object labelled with labels: each value is made a valid label value,
+// and the real ones are kept in annotations of the same keys.
+func objectMeta(name, namespace string, labels map[string]string) metav1.ObjectMeta {
+	m := metav1.ObjectMeta{Name: name, Namespace: namespace,
+		Labels: map[string]string{LabelManagedBy: ManagedBy}, Annotations: make(map[string]string)}
+	for k, v := range labels {
+		m.Labels[k] = labelValue(v)
+		m.Annotations[k] = v
+	}
+	return m
+}
+
+// podSpec returns the pod of a worker: a pure function of the provider's
+// config, the worker's parameters and its labels. The template part
+// (everything but the worker's ids, labels and token) is hashed into
+// AnnotationTemplateHash.
+func podSpec(cfg *Config, p *provider.CreateParams, labels map[string]string) *corev1.Pod {
+	pod := podTemplate(cfg, p)
+	pod.Annotations = map[string]string{AnnotationTemplateHash: templateHash(pod)}
+	meta := objectMeta(podName(p.WorkerID), cfg.namespaceName(p.TenantID), labels)
+	pod.Name, pod.Namespace, pod.Labels = meta.Name, meta.Namespace, meta.Labels
+	maps.Copy(pod.Annotations, meta.Annotations)
+	c := &pod.Spec.Containers[0]
+	c.Env = append(c.Env,
+		corev1.EnvVar{Name: EnvAgentToken, Value: p.RegistrationToken},
+		corev1.EnvVar{Name: EnvInstallation, Value: cfg.Installation},
+		corev1.EnvVar{Name: EnvWorkerID, Value: p.WorkerID},
+		corev1.EnvVar{Name: EnvTenantID, Value: p.TenantID},
+	)
+	return pod
+}
+
+// podTemplate returns the worker pod without what is particular to one
+// worker.
+func podTemplate(cfg *Config, p *provider.CreateParams) *corev1.Pod {
+	img := cfg.Images[p.Image]
+	agentBinary, agentDir, agentPath, workDir := AgentImageBinary, AgentDir, AgentPath, WorkDir
+	install := []string{"cp", agentBinary, agentPath}
+	if p.OS == "windows" {
+		agentBinary, agentDir, agentPath, workDir = windowsAgentImageBinary, windowsAgentDir, windowsAgentPath, windowsWorkDir
+		install = []string{"cmd", "/c", "copy", agentBinary, agentPath}
+	}
+	selector := map[string]string{labelOS: osOrLinux(p.OS)}
+	maps.Copy(selector, img.NodeSelector)
+	resources := cfg.Resources
+	if r := img.Resources; r != nil && (len(r.Requests) > 0 || len(r.Limits) > 0) {
+		resources = *r
+	}
+	noToken, grace := false, int64(terminationGrace)
+	agentVolume := []corev1.VolumeMount{{Name: "agent", MountPath: agentDir}}
+	return &corev1.Pod{
+		Spec: corev1.PodSpec{
+			ServiceAccountName:            ServiceAccount,
+			AutomountServiceAccountToken:  &noToken,
+			EnableServiceLinks:            &noToken,
+			RestartPolicy:                 corev1.RestartPolicyNever,
+			TerminationGracePeriodSeconds: &grace,
+			NodeSelector:                  selector,
+			Tolerations:                   img.Tolerations,
+			Volumes: []corev1.Volume{
+				{Name: "agent", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+				{Name: "work", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+			},
+			InitContainers: []corev1.Container{{
+				Name:         AgentInstallContainer,
+				Image:        cfg.AgentImage,
+				Command:      install,
+				VolumeMounts: agentVolume,
+			}},
+			Containers: []corev1.Container{{
+				Name:       AgentContainer,
+				Image:      p.Artifact,
+				Command:    []string{agentPath, "agent"},
+				WorkingDir: workDir,
+				Env: []corev1.EnvVar{
+					{Name: EnvServer, Value: p.ServerURL},
+					{Name: EnvAgentWorkDir, Value: workDir},
+					{Name: tlspin.EnvFingerprint, Value: p.ServerFingerprint},
+				},
+				Resources: resources,
+				VolumeMounts: []corev1.VolumeMount{
+					{Name: "agent", MountPath: agentDir, ReadOnly: true},
+					{Name: "work", MountPath: workDir},
+				},
+			}},
+		},
+	}
+}
+
+// osOrLinux returns os, or "linux" for "" (an image of no stated OS).
+func osOrLinux(os string) string {
+	if os == "" {
+		return "linux"
+	}
+	return os
+}
+
+// templateHash returns the first 16 hex digits of the SHA-256 of pod's
+// JSON form.
+func templateHash(pod *corev1.Pod) string {
+	b, err := json.Marshal(pod)
+	if err != nil {
+		panic("marshal pod template: " + err.Error()) // a Pod always marshals
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])[:16]
+}
+
+// namespaceSpec returns the namespace of tenant ("" for standby workers),
+// labelled with the installation and tenant, and with its role.
+func namespaceSpec(cfg *Config, tenant string) *corev1.Namespace {
+	role := RoleTenant
+	if tenant == "" {
+		role = RoleStandby
+	}
+	meta := objectMeta(cfg.namespaceName(tenant), "", map[string]string{
+		provider.LabelInstallation: cfg.Installation,
+		provider.LabelTenant:       tenant,
+	})
+	meta.Labels[LabelRole] = role
+	return &corev1.Namespace{ObjectMeta: meta}
+}
+
+// serviceAccountSpec returns the worker service account of namespace:
+// no token mounted, no secrets, bound to no role.
+func serviceAccountSpec(cfg *Config, namespace string) *corev1.ServiceAccount {
+	noToken := false
+	return &corev1.ServiceAccount{
+		ObjectMeta:                   objectMeta(ServiceAccount, namespace, map[string]string{provider.LabelInstallation: cfg.Installation}),
+		AutomountServiceAccountToken: &noToken,
+	}
+}
+
+// networkPolicySpec returns the policy of tenant's namespace ("" for the
+// standby namespace). It selects every pod of the namespace and lets in
+// only the pods of the control plane's namespace (when there is one) and,
+// in a tenant's namespace, the tenant's own pods: nothing from other
+// tenants' namespaces. A standby namespace lets in no pod of its own
+// either, because its workers are bound to different tenants where they
+// stand (a pod cannot change namespace). Egress is left open: agents
+// reach the server, and steps reach what they deploy to.
+func networkPolicySpec(cfg *Config, tenant string) *networkingv1.NetworkPolicy {
+	namespace := cfg.namespaceName(tenant)
+	var from []networkingv1.NetworkPolicyPeer
+	if tenant != "" {
+		from = append(from, networkingv1.NetworkPolicyPeer{PodSelector: &metav1.LabelSelector{}})
+	}
+	if cfg.ControlPlaneNamespace != "" {
+		from = append(from, networkingv1.NetworkPolicyPeer{NamespaceSelector: &metav1.LabelSelector{
+			MatchLabels: map[string]string{labelNamespaceName: cfg.ControlPlaneNamespace},
+		}})
+	}
+	var ingress []networkingv1.NetworkPolicyIngressRule
+	if len(from) > 0 {
+		ingress = []networkingv1.NetworkPolicyIngressRule{{From: from}}
+	}
+	return &networkingv1.NetworkPolicy{
+		ObjectMeta: objectMeta(NetworkPolicy, namespace, map[string]string{
+			provider.LabelInstallation: cfg.Installation,
+			provider.LabelTenant:       tenant,
+		}),
+		Spec: networkingv1.NetworkPolicySpec{
+			PodSelector: metav1.LabelSelector{},
+			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
+			Ingress:     ingress,
+		},
+	}
+}
