@@ -28,6 +28,7 @@ func newServerCmd() *cobra.Command {
 		catalogFile string
 		standbyFile string
 		logLevel    string
+		kube        kubeFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "server",
@@ -61,6 +62,9 @@ stops the server gracefully: workers and leases stay for the next start.`,
 				}
 				cfg.StandbyPath = standbyFile
 			}
+			if err := kube.apply(&cfg.Kubernetes); err != nil {
+				return err
+			}
 			cfg.AdminToken = os.Getenv("DYNPOOL_ADMIN_TOKEN")
 			cfg.SecretKey = os.Getenv(secret.EnvKey)
 			srv, err := server.New(cmd.Context(), cfg)
@@ -87,12 +91,13 @@ stops the server gracefully: workers and leases stay for the next start.`,
 	f.StringVar(&cfg.DataDir, "data", "dynpool-data", "data directory (SQLite database, admin token, worker directories)")
 	f.StringVar(&cfg.DatabaseURL, "database-url", "", "postgres:// URL of the database to keep state in instead of SQLite; several servers (replicas) may share it")
 	f.StringVar(&cfg.AdvertiseURL, "advertise-url", "", "URL agents reach the servers at, e.g. a load balancer in front of replicas (default: this server's own)")
-	f.StringVar(&cfg.Provider, "provider", "process", "provider that makes workers: process (local processes), docker (containers) or sim (simulated, agents in process)")
+	f.StringVar(&cfg.Provider, "provider", "process", "provider that makes workers: process (local processes), docker (containers), kubernetes (pods) or sim (simulated, agents in process)")
 	f.StringVar(&cfg.Docker.Host, "docker-host", "", "docker engine address (default: DOCKER_HOST, else the local socket)")
 	f.StringVar(&cfg.Docker.AgentBinary, "docker-agent-binary", "", "static linux dynpool binary mounted into worker containers (default: this executable; build it with CGO_ENABLED=0)")
 	f.Float64Var(&cfg.Docker.CPUs, "docker-cpus", 0, "CPUs per worker container (0: no limit)")
 	f.Int64Var(&cfg.Docker.MemoryBytes, "docker-memory", 0, "memory per worker container in bytes (0: no limit)")
 	f.StringVar(&cfg.Docker.NetworkPrefix, "docker-network-prefix", docker.DefaultNetworkPrefix, "first part of the names of the docker provider's networks and containers")
+	kube.register(f, &cfg.Kubernetes)
 	f.DurationVar(&cfg.Sim.CreateLatency, "sim-create-latency", 0, "sim provider: how long creating a worker takes")
 	f.DurationVar(&cfg.Sim.DestroyLatency, "sim-destroy-latency", 0, "sim provider: how long destroying a worker takes")
 	f.Float64Var(&cfg.Sim.CreateFailureRate, "sim-create-failure-rate", 0, "sim provider: share of creations that fail, 0 to 1")

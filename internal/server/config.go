@@ -13,6 +13,7 @@ import (
 	"github.com/dynpool/dynpool/internal/fleet"
 	"github.com/dynpool/dynpool/internal/notify"
 	"github.com/dynpool/dynpool/internal/provider/docker"
+	"github.com/dynpool/dynpool/internal/provider/kubernetes"
 	"github.com/dynpool/dynpool/internal/provider/sim"
 	"github.com/dynpool/dynpool/internal/standby"
 	"github.com/dynpool/dynpool/internal/store"
@@ -48,13 +49,17 @@ type Config struct {
 	// in front of replicas. Empty means this server's own URL.
 	AdvertiseURL string
 	// Provider names the provider workers are made with: "process" (local
-	// processes, the default), "docker" (containers) or "sim" (simulated
-	// workers whose agents run in the server's process).
+	// processes, the default), "docker" (containers), "kubernetes" (pods)
+	// or "sim" (simulated workers whose agents run in the server's
+	// process).
 	Provider string
 	// Docker configures the docker provider; its Installation, AgentBinary
 	// (default: this executable, which must then be statically linked) and
 	// Logger are filled in by the server.
 	Docker docker.Config
+	// Kubernetes configures the kubernetes provider; its Installation and
+	// Logger are filled in by the server.
+	Kubernetes kubernetes.Config
 	// Sim configures the sim provider; its Installation is filled in by
 	// the server, its Clock and Logger default to the server's.
 	Sim sim.Config
@@ -138,8 +143,8 @@ func (c *Config) validate() error {
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("a data directory is required (--data)"))
 	}
-	if c.Provider != "process" && c.Provider != "docker" && c.Provider != sim.Name {
-		errs = append(errs, errors.New("unknown provider "+c.Provider+" (available: process, docker, sim)"))
+	if c.Provider != "process" && c.Provider != "docker" && c.Provider != kubernetes.Name && c.Provider != sim.Name {
+		errs = append(errs, errors.New("unknown provider "+c.Provider+" (available: process, docker, kubernetes, sim)"))
 	}
 	if err := c.Limits.validate(); err != nil {
 		errs = append(errs, err)

@@ -25,6 +25,7 @@ import (
 	"github.com/dynpool/dynpool/internal/notify"
 	"github.com/dynpool/dynpool/internal/provider"
 	"github.com/dynpool/dynpool/internal/provider/docker"
+	"github.com/dynpool/dynpool/internal/provider/kubernetes"
 	"github.com/dynpool/dynpool/internal/provider/process"
 	"github.com/dynpool/dynpool/internal/provider/sim"
 	"github.com/dynpool/dynpool/internal/secret"
@@ -211,6 +212,15 @@ func (s *Server) newProvider(ctx context.Context, installation string) (provider
 		p, err := docker.New(ctx, dc)
 		if err != nil {
 			return nil, fmt.Errorf("docker provider: %w", err)
+		}
+		return p, nil
+	}
+	if s.cfg.Provider == kubernetes.Name {
+		kc := s.cfg.Kubernetes
+		kc.Installation, kc.Logger = installation, s.cfg.Logger
+		p, err := kubernetes.New(ctx, kc)
+		if err != nil {
+			return nil, fmt.Errorf("kubernetes provider: %w", err)
 		}
 		return p, nil
 	}
