@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -79,9 +80,12 @@ type Fleet struct {
 
 	// standbyWake makes the reaper loop run Standby now (a standby
 	// worker was leased and needs a replacement).
-	standbyWake  chan struct{}
-	standbyMu    sync.Mutex
-	standbyRetry map[string]standbyRetry // by standbyKey
+	standbyWake chan struct{}
+	// reconcileSoon makes the reaper loop reconcile at its next tick: the
+	// provider saw a machine end (provider.Watcher).
+	reconcileSoon atomic.Bool
+	standbyMu     sync.Mutex
+	standbyRetry  map[string]standbyRetry // by standbyKey
 
 	stopMu sync.Mutex
 	cancel context.CancelFunc

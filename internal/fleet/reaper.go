@@ -29,6 +29,9 @@ func (f *Fleet) Start(ctx context.Context) error {
 	// Standby creations may take long (a pull, a cloud machine): they
 	// must not hold the reaper back.
 	loops.Go(func() { f.standbyLoop(ctx) })
+	if w, ok := f.provider.(provider.Watcher); ok {
+		loops.Go(func() { w.Watch(ctx, func() { f.reconcileSoon.Store(true) }) })
+	}
 	go func() {
 		loops.Wait()
 		close(f.done)
@@ -60,7 +63,14 @@ func (f *Fleet) loop(ctx context.Context) {
 			f.cfg.Logger.ErrorContext(ctx, "reap failed", "error", err)
 		}
 		now := f.cfg.Clock.Now()
-		if now.Sub(lastReconcile) >= f.cfg.ReconcilePeriod {
+		due := now.Sub(lastReconcile) >= f.cfg.ReconcilePeriod
+		if f.reconcileSoon.Swap(false) && !due {
+			// The provider saw a machine end (provider.Watcher).
+			if err := f.Reconcile(ctx); err != nil {
+				f.cfg.Logger.ErrorContext(ctx, "reconcile failed", "error", err)
+			}
+		}
+		if due {
 			if err := f.Reconcile(ctx); err != nil {
 				f.cfg.Logger.ErrorContext(ctx, "reconcile failed", "error", err)
 			}

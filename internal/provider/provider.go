@@ -53,6 +53,16 @@ type Binder interface {
 	Bind(ctx context.Context, resourceID, tenantID string) error
 }
 
+// Watcher is implemented by providers that learn at once when a machine
+// ends, rather than at the next List: the kubernetes provider watches its
+// pods. Watch runs until ctx ends (retrying on its own after errors) and
+// calls changed, which returns at once, after a resource stopped or went
+// away; the fleet then reconciles at its next reaper tick instead of
+// waiting for the reconcile period, so the worker is lost sooner.
+type Watcher interface {
+	Watch(ctx context.Context, changed func())
+}
+
 // CreateParams describes the worker machine to create. TenantID is empty
 // for a standby worker, which belongs to no tenant until it is bound.
 type CreateParams struct {
