@@ -23,7 +23,9 @@
 // installation in every namespace by label; a pod that ended (failed,
 // evicted, or its agent exited: restartPolicy is Never) is listed Stopped
 // and a pod being deleted is not listed, so the fleet's reconciler marks
-// the worker lost and deletes its pod. [Provider.Destroy] deletes a pod.
+// the worker lost and deletes its pod. [Provider.Watch] watches the same
+// pods and tells the fleet when one ends, so that it reconciles at once
+// rather than at its next period. [Provider.Destroy] deletes a pod.
 //
 // The rest of the lifecycle is the fleet's, as for every provider: pods of
 // no live worker are orphans it destroys at start and periodically; a pod
