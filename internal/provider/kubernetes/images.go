@@ -17,12 +17,14 @@ import (
 //	      - {key: os, operator: Equal, value: windows, effect: NoSchedule}
 //	    cpu: "2"                          # request and limit
 //	    memory: 4Gi
+//	    agent_image: registry.example/dynpool-agent:1-windows
 type imagesFile struct {
 	Images map[string]struct {
 		NodeSelector map[string]string   `json:"node_selector"`
 		Tolerations  []corev1.Toleration `json:"tolerations"`
 		CPU          string              `json:"cpu"`
 		Memory       string              `json:"memory"`
+		AgentImage   string              `json:"agent_image"`
 	} `json:"images"`
 }
 
@@ -40,7 +42,7 @@ func LoadImages(path string) (map[string]ImageConfig, error) {
 	}
 	out := make(map[string]ImageConfig, len(f.Images))
 	for id, img := range f.Images {
-		ic := ImageConfig{NodeSelector: img.NodeSelector, Tolerations: img.Tolerations}
+		ic := ImageConfig{NodeSelector: img.NodeSelector, Tolerations: img.Tolerations, AgentImage: img.AgentImage}
 		if img.CPU != "" || img.Memory != "" {
 			r, err := Resources(img.CPU, img.Memory)
 			if err != nil {

@@ -23,6 +23,9 @@ func TestLoadImages(t *testing.T) {
 	if win.Resources == nil || !win.Resources.Limits.Cpu().Equal(resource.MustParse("2")) || !win.Resources.Requests.Memory().Equal(resource.MustParse("4Gi")) {
 		t.Errorf("windows-2022 resources = %+v, want 2 CPUs and 4Gi", win.Resources)
 	}
+	if win.AgentImage != "registry.example/dynpool-agent:1-windows" {
+		t.Errorf("windows-2022 agent image = %q", win.AgentImage)
+	}
 	if u := imgs["ubuntu-22.04"]; u.Resources != nil || u.NodeSelector["node.example/pool"] != "linux" {
 		t.Errorf("ubuntu-22.04 = %+v", u)
 	}

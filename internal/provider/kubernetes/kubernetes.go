@@ -83,6 +83,9 @@ type ImageConfig struct {
 	// Resources, when it sets any request or limit, replaces
 	// Config.Resources for this image.
 	Resources *corev1.ResourceRequirements
+	// AgentImage, when set, replaces Config.AgentImage for this image:
+	// a windows image needs a windows agent image (see podTemplate).
+	AgentImage string
 }
 
 // ErrInvalidConfig is returned (wrapped) by New for a Config it cannot
@@ -129,6 +132,11 @@ func (cfg Config) validate() error {
 		for k, v := range ic.NodeSelector {
 			if msgs := append(validation.IsQualifiedName(k), validation.IsValidLabelValue(v)...); len(msgs) > 0 {
 				errs = append(errs, fmt.Errorf("image %s: node selector %s=%s: %s", img, k, v, msgs[0]))
+			}
+		}
+		if ic.AgentImage != "" {
+			if _, err := reference.ParseNormalizedNamed(ic.AgentImage); err != nil {
+				errs = append(errs, fmt.Errorf("image %s: agent image %q: %w", img, ic.AgentImage, err))
 			}
 		}
 		if ic.Resources != nil {

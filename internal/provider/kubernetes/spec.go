@@ -126,6 +126,10 @@ func podTemplate(cfg *Config, p *provider.CreateParams) *corev1.Pod {
 	}
 	selector := map[string]string{labelOS: osOrLinux(p.OS)}
 	maps.Copy(selector, img.NodeSelector)
+	agentImage := cfg.AgentImage
+	if img.AgentImage != "" {
+		agentImage = img.AgentImage
+	}
 	resources := cfg.Resources
 	if r := img.Resources; r != nil && (len(r.Requests) > 0 || len(r.Limits) > 0) {
 		resources = *r
@@ -147,7 +151,7 @@ func podTemplate(cfg *Config, p *provider.CreateParams) *corev1.Pod {
 			},
 			InitContainers: []corev1.Container{{
 				Name:         AgentInstallContainer,
-				Image:        cfg.AgentImage,
+				Image:        agentImage,
 				Command:      install,
 				VolumeMounts: agentVolume,
 			}},

@@ -22,6 +22,7 @@ func specConfig() *Config {
 	}
 	cfg := Config{Installation: "inst-1", Resources: res, ControlPlaneNamespace: "dynpool-system",
 		Images: map[string]ImageConfig{"windows-2022": {
+			AgentImage:   "dynpool/agent:1-windows",
 			NodeSelector: map[string]string{"pool": "win"},
 			Tolerations:  []corev1.Toleration{{Key: "os", Value: "windows", Effect: corev1.TaintEffectNoSchedule}},
 		}}}.withDefaults()
@@ -109,6 +110,9 @@ func TestPodSpecWindows(t *testing.T) {
 	}
 	if len(s.Tolerations) != 1 || s.Tolerations[0].Key != "os" {
 		t.Errorf("tolerations = %v, want the image's", s.Tolerations)
+	}
+	if ic := s.InitContainers[0]; ic.Image != "dynpool/agent:1-windows" || ic.Command[0] != "cmd" {
+		t.Errorf("windows init container image %q command %q, want the image's agent image copying with cmd", ic.Image, ic.Command)
 	}
 	if c := s.Containers[0]; c.Command[0] != `C:\dynpool\dynpool.exe` || c.WorkingDir != `C:\work` {
 		t.Errorf("windows container command %q dir %q", c.Command, c.WorkingDir)
@@ -271,6 +275,7 @@ func TestNewValidates(t *testing.T) {
 			Requests: corev1.ResourceList{corev1.ResourceCPU: q("2")}, Limits: corev1.ResourceList{corev1.ResourceCPU: q("1")}}}, "cpu request 2 is above its limit 1"},
 		{"negative memory", Config{Installation: "i", Resources: corev1.ResourceRequirements{
 			Limits: corev1.ResourceList{corev1.ResourceMemory: q("-1Gi")}}}, "memory limit -1Gi is negative"},
+		{"bad image agent image", Config{Installation: "i", Images: map[string]ImageConfig{"w": {AgentImage: "No Good"}}}, `image w: agent image "No Good"`},
 		{"bad node selector", Config{Installation: "i", Images: map[string]ImageConfig{"w": {NodeSelector: map[string]string{"a b": "c"}}}}, "image w: node selector a b=c"},
 		{"no kubeconfig", Config{Installation: "i", Kubeconfig: "/nonexistent/kubeconfig"}, "load kubeconfig"},
 	}
