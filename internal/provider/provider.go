@@ -8,6 +8,7 @@ package provider
 import (
 	"context"
 	"errors"
+	"maps"
 )
 
 // Label keys every provider resource carries (invariant 2 of the design:
@@ -89,6 +90,19 @@ type CreateParams struct {
 	// references) the new worker should have cached for its execution
 	// containers; providers that run none ignore them.
 	CacheImages []string
+}
+
+// ResourceLabels returns the labels of the resource p describes:
+// p.Labels with LabelInstallation, LabelWorker and LabelTenant set from
+// installation and p, so that List always finds it. p.Labels is not
+// changed.
+func ResourceLabels(p *CreateParams, installation string) map[string]string {
+	labels := make(map[string]string, len(p.Labels)+3)
+	maps.Copy(labels, p.Labels)
+	labels[LabelInstallation] = installation
+	labels[LabelWorker] = p.WorkerID
+	labels[LabelTenant] = p.TenantID
+	return labels
 }
 
 // Resource is one machine as the provider sees it.

@@ -3,7 +3,6 @@ package docker
 import (
 	"context"
 	"fmt"
-	"maps"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
@@ -39,13 +38,7 @@ func (p *Provider) Create(ctx context.Context, params *provider.CreateParams) (*
 	if err != nil {
 		return nil, fmt.Errorf("create worker %s: %w", params.WorkerID, err)
 	}
-	labels := maps.Clone(params.Labels)
-	if labels == nil {
-		labels = make(map[string]string)
-	}
-	labels[provider.LabelInstallation] = p.cfg.Installation
-	labels[provider.LabelWorker] = params.WorkerID
-	labels[provider.LabelTenant] = params.TenantID
+	labels := provider.ResourceLabels(params, p.cfg.Installation)
 	p.cacheImages(ctx, params.WorkerID, params.CacheImages)
 	netName := p.networkName(params.TenantID)
 	cc, hc := containerSpec(&p.cfg, params, labels, netName, serverURL)

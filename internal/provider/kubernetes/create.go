@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -32,13 +31,7 @@ func (p *Provider) Create(ctx context.Context, params *provider.CreateParams) (*
 	if err := checkParams(params); err != nil {
 		return nil, fmt.Errorf("create worker %s: %w", params.WorkerID, err)
 	}
-	labels := maps.Clone(params.Labels)
-	if labels == nil {
-		labels = make(map[string]string)
-	}
-	labels[provider.LabelInstallation] = p.cfg.Installation
-	labels[provider.LabelWorker] = params.WorkerID
-	labels[provider.LabelTenant] = params.TenantID
+	labels := provider.ResourceLabels(params, p.cfg.Installation)
 	pod := podSpec(&p.cfg, params, labels)
 	got, err := p.createPod(ctx, params.TenantID, pod)
 	if err != nil {
