@@ -38,7 +38,9 @@ type NodeOptions struct {
 	// first to bind it owns it.
 	Name string
 	// Namespace limits the Node to the pods of one namespace; empty means
-	// every namespace.
+	// every namespace. On a [Shared] server set it (or a Selector only
+	// this test's pods match): a Node binds every pod it sees first,
+	// another test's too.
 	Namespace string
 	// Selector is a label selector in the API's syntax
 	// ("dynpool.dev/worker,app=x") the pods must match; empty matches
