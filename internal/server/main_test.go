@@ -17,6 +17,7 @@ import (
 	"github.com/dynpool/dynpool/api"
 	"github.com/dynpool/dynpool/client"
 	"github.com/dynpool/dynpool/internal/agent"
+	"github.com/dynpool/dynpool/internal/provider/kubernetes/kubetest"
 	"github.com/dynpool/dynpool/internal/server"
 	"github.com/dynpool/dynpool/internal/tlspin"
 )
@@ -37,7 +38,7 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	os.Exit(kubetest.Main(m)) // m.Run, then stop the API server of the kubernetes tests
 }
 
 type testServer struct {
