@@ -7,8 +7,9 @@
 //
 //   - pods stay Pending unless a [Node] (the kubelet's stand-in: it runs
 //     each pod's main container as a local process) is started;
-//   - a deleted namespace stays Terminating (no namespace controller), so
-//     tests keep apart by namespaces they never reuse ([Namespace]);
+//   - a deleted namespace stays Terminating (no namespace controller)
+//     unless [StartNamespaceController] (its stand-in) runs; tests keep
+//     apart by namespaces they never reuse ([Namespace]);
 //   - no service account is made in new namespaces, and the ServiceAccount
 //     admission plugin is off, so pods need none (and get no token);
 //   - nothing garbage-collects by owner references.

@@ -254,3 +254,29 @@ func ready(p *corev1.Pod) bool {
 	}
 	return false
 }
+
+// TestNamespaceController deletes a namespace with a running pod and a
+// ConfigMap in it and checks that it goes, the pod's process with it.
+func TestNamespaceController(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	kubetest.StartNamespaceController(t, e.cfg)
+	node := e.node(t, kubetest.NodeOptions{})
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "cm"}, Data: map[string]string{"a": "b"}}
+	if _, err := e.cs.CoreV1().ConfigMaps(e.ns).Create(t.Context(), cm, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e.create(t, shPod("sleeper", "echo started; exec sleep 600"))
+	waitPod(t, e.cs, e.ns, "sleeper", "Running", phaseIs(corev1.PodRunning))
+	eventually.Holds(t, "the process to start", podTimeout, func() bool {
+		return node.Output(e.ns, "sleeper") == "started\n"
+	})
+
+	if err := e.cs.CoreV1().Namespaces().Delete(t.Context(), e.ns, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually.Holds(t, "the namespace to go", podTimeout, func() bool {
+		_, err := e.cs.CoreV1().Namespaces().Get(t.Context(), e.ns, metav1.GetOptions{})
+		return apierrors.IsNotFound(err)
+	})
+}

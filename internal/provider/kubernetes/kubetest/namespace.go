@@ -14,9 +14,9 @@ import (
 )
 
 // Namespace creates a namespace named prefix, a dash and a random suffix,
-// and deletes it when the test ends. Without a namespace controller the
-// deleted namespace stays Terminating, its objects in place; the random
-// name keeps the next test out of it.
+// and deletes it when the test ends. Unless [StartNamespaceController]
+// runs, the deleted namespace stays Terminating, its objects in place;
+// the random name keeps the next test out of it.
 func Namespace(t testing.TB, cfg *rest.Config, prefix string) string {
 	t.Helper()
 	cs, err := kubernetes.NewForConfig(cfg)
