@@ -100,6 +100,7 @@ type Node struct {
 
 	mu       sync.Mutex
 	pods     map[types.UID]*podProc
+	latest   map[string]*podProc // by namespace/name: the newest pod of that name
 	logf     func(string, ...any)
 	stopping bool // the test is ending: start nothing more
 	closed   bool // the test has ended: log nothing more
@@ -130,7 +131,7 @@ func StartNode(t testing.TB, cfg *rest.Config, opts NodeOptions) *Node {
 	n := &Node{
 		opts: opts, cs: cs, host: strings.TrimPrefix(cfg.Host, "https://"),
 		dir: t.TempDir(), ctx: ctx, cancel: cancel,
-		pods: make(map[types.UID]*podProc), logf: t.Logf,
+		pods: make(map[types.UID]*podProc), latest: make(map[string]*podProc), logf: t.Logf,
 	}
 	factory := informers.NewSharedInformerFactoryWithOptions(cs, 0,
 		informers.WithNamespace(opts.Namespace),
@@ -156,21 +157,17 @@ func StartNode(t testing.TB, cfg *rest.Config, opts NodeOptions) *Node {
 // Name returns the node name the pods are bound to.
 func (n *Node) Name() string { return n.opts.Name }
 
-// Output returns what the process of pod namespace/name has written to
-// stdout and stderr so far, or "" if the Node has not started it.
+// Output returns what the process of pod namespace/name (the newest pod
+// of that name) has written to stdout and stderr so far, or "" if the
+// Node has not started it.
 func (n *Node) Output(namespace, name string) string {
 	n.mu.Lock()
-	var path string
-	for _, p := range n.pods {
-		if p.namespace == namespace && p.name == name {
-			path = p.output
-		}
-	}
+	p := n.latest[namespace+"/"+name]
 	n.mu.Unlock()
-	if path == "" {
+	if p == nil {
 		return ""
 	}
-	data, _ := os.ReadFile(path)
+	data, _ := os.ReadFile(p.output)
 	return string(data)
 }
 
@@ -342,6 +339,7 @@ func (n *Node) start(pod *corev1.Pod) {
 		return
 	}
 	n.pods[pod.UID] = p
+	n.latest[pod.Namespace+"/"+pod.Name] = p
 	if err == nil {
 		n.wg.Add(1)
 	}
