@@ -19,6 +19,19 @@ const (
 	LabelTenant       = "dynpool.tenant"
 )
 
+// Environment variables of a worker's agent, set by every provider that
+// starts `dynpool agent`: the agent reads the first three
+// (agent.ConfigFromEnv); EnvInstallation, EnvWorkerID and EnvTenantID
+// carry the Label* labels.
+const (
+	EnvServer       = "DYNPOOL_SERVER"
+	EnvAgentToken   = "DYNPOOL_AGENT_TOKEN"
+	EnvAgentWorkDir = "DYNPOOL_AGENT_WORKDIR"
+	EnvInstallation = "DYNPOOL_INSTALLATION"
+	EnvWorkerID     = "DYNPOOL_WORKER_ID"
+	EnvTenantID     = "DYNPOOL_TENANT_ID"
+)
+
 // ErrUnsupported is returned (wrapped, with the reason) by Supports when the
 // provider cannot make workers of an image.
 var ErrUnsupported = errors.New("provider cannot make this image")

@@ -26,18 +26,6 @@ const (
 	HostGateway = "host.docker.internal"
 )
 
-// Environment variables of a worker's agent, the same as the process
-// provider's. EnvInstallation, EnvWorkerID and EnvTenantID carry the
-// provider.Label* labels.
-const (
-	EnvServer       = "DYNPOOL_SERVER"
-	EnvAgentToken   = "DYNPOOL_AGENT_TOKEN"
-	EnvAgentWorkDir = "DYNPOOL_AGENT_WORKDIR"
-	EnvInstallation = "DYNPOOL_INSTALLATION"
-	EnvWorkerID     = "DYNPOOL_WORKER_ID"
-	EnvTenantID     = "DYNPOOL_TENANT_ID"
-)
-
 // resourceLabels are the labels List rebuilds from a container. A
 // container's labels also hold its image's, so only these are taken.
 var resourceLabels = []string{provider.LabelInstallation, provider.LabelWorker, provider.LabelTenant}
@@ -81,12 +69,12 @@ func containerSpec(cfg *Config, p *provider.CreateParams, labels map[string]stri
 		WorkingDir: WorkDir,
 		Labels:     labels,
 		Env: []string{
-			EnvServer + "=" + serverURL,
-			EnvAgentToken + "=" + p.RegistrationToken,
-			EnvAgentWorkDir + "=" + WorkDir,
-			EnvInstallation + "=" + cfg.Installation,
-			EnvWorkerID + "=" + p.WorkerID,
-			EnvTenantID + "=" + p.TenantID,
+			provider.EnvServer + "=" + serverURL,
+			provider.EnvAgentToken + "=" + p.RegistrationToken,
+			provider.EnvAgentWorkDir + "=" + WorkDir,
+			provider.EnvInstallation + "=" + cfg.Installation,
+			provider.EnvWorkerID + "=" + p.WorkerID,
+			provider.EnvTenantID + "=" + p.TenantID,
 			tlspin.EnvFingerprint + "=" + p.ServerFingerprint,
 		},
 	}

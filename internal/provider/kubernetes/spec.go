@@ -62,17 +62,6 @@ const (
 	labelNamespaceName = "kubernetes.io/metadata.name"
 )
 
-// Environment variables of a worker's agent, the same as the docker and
-// process providers'.
-const (
-	EnvServer       = "DYNPOOL_SERVER"
-	EnvAgentToken   = "DYNPOOL_AGENT_TOKEN"
-	EnvAgentWorkDir = "DYNPOOL_AGENT_WORKDIR"
-	EnvInstallation = "DYNPOOL_INSTALLATION"
-	EnvWorkerID     = "DYNPOOL_WORKER_ID"
-	EnvTenantID     = "DYNPOOL_TENANT_ID"
-)
-
 // terminationGrace is how long a worker's agent has between SIGTERM and
 // SIGKILL when its pod is deleted: longer than the agent's own grace for
 // its script (agent.ScriptKillGrace, 5 s), as in the other providers.
@@ -106,10 +95,10 @@ func podSpec(cfg *Config, p *provider.CreateParams, labels map[string]string) *c
 	maps.Copy(pod.Annotations, meta.Annotations)
 	c := &pod.Spec.Containers[0]
 	c.Env = append(c.Env,
-		corev1.EnvVar{Name: EnvAgentToken, Value: p.RegistrationToken},
-		corev1.EnvVar{Name: EnvInstallation, Value: cfg.Installation},
-		corev1.EnvVar{Name: EnvWorkerID, Value: p.WorkerID},
-		corev1.EnvVar{Name: EnvTenantID, Value: p.TenantID},
+		corev1.EnvVar{Name: provider.EnvAgentToken, Value: p.RegistrationToken},
+		corev1.EnvVar{Name: provider.EnvInstallation, Value: cfg.Installation},
+		corev1.EnvVar{Name: provider.EnvWorkerID, Value: p.WorkerID},
+		corev1.EnvVar{Name: provider.EnvTenantID, Value: p.TenantID},
 	)
 	return pod
 }
@@ -161,8 +150,8 @@ func podTemplate(cfg *Config, p *provider.CreateParams) *corev1.Pod {
 				Command:    []string{agentPath, "agent"},
 				WorkingDir: workDir,
 				Env: []corev1.EnvVar{
-					{Name: EnvServer, Value: p.ServerURL},
-					{Name: EnvAgentWorkDir, Value: workDir},
+					{Name: provider.EnvServer, Value: p.ServerURL},
+					{Name: provider.EnvAgentWorkDir, Value: workDir},
 					{Name: tlspin.EnvFingerprint, Value: p.ServerFingerprint},
 				},
 				Resources: resources,

@@ -24,8 +24,8 @@ func (p *Provider) List(ctx context.Context) ([]*provider.Resource, error) {
 	}
 	byWorker := make(map[string]*provider.Resource)
 	for _, pr := range procs {
-		id := pr.env[EnvWorkerID]
-		if id == "" || pr.env[EnvAgentToken] == "" || byWorker[id] != nil {
+		id := pr.env[provider.EnvWorkerID]
+		if id == "" || pr.env[provider.EnvAgentToken] == "" || byWorker[id] != nil {
 			continue
 		}
 		labels := make(map[string]string)

@@ -6,6 +6,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/dynpool/dynpool/internal/provider"
 )
 
 // procRoot is where the process table is read from.
@@ -38,7 +40,7 @@ func scan(installation, workerID string) ([]proc, error) {
 			continue
 		}
 		env := parseEnviron(data)
-		if env[EnvInstallation] != installation || (workerID != "" && env[EnvWorkerID] != workerID) {
+		if env[provider.EnvInstallation] != installation || (workerID != "" && env[provider.EnvWorkerID] != workerID) {
 			continue
 		}
 		pgid, live := readStat(pid)

@@ -21,23 +21,12 @@ import (
 // Name is the provider's name in the catalog's artifacts and --provider.
 const Name = "process"
 
-// Environment variables of a worker's agent. EnvInstallation, EnvWorkerID
-// and EnvTenantID carry the provider.Label* labels (see labelEnv).
-const (
-	EnvServer       = "DYNPOOL_SERVER"
-	EnvAgentToken   = "DYNPOOL_AGENT_TOKEN"
-	EnvAgentWorkDir = "DYNPOOL_AGENT_WORKDIR"
-	EnvInstallation = "DYNPOOL_INSTALLATION"
-	EnvWorkerID     = "DYNPOOL_WORKER_ID"
-	EnvTenantID     = "DYNPOOL_TENANT_ID"
-)
-
 // labelEnv maps each label a worker process carries to its environment
 // variable. Other labels are not carried: List rebuilds these only.
 var labelEnv = map[string]string{
-	provider.LabelInstallation: EnvInstallation,
-	provider.LabelWorker:       EnvWorkerID,
-	provider.LabelTenant:       EnvTenantID,
+	provider.LabelInstallation: provider.EnvInstallation,
+	provider.LabelWorker:       provider.EnvWorkerID,
+	provider.LabelTenant:       provider.EnvTenantID,
 }
 
 // agentLog is the file, in the worker directory, the agent's stdout and
@@ -214,12 +203,12 @@ func (p *Provider) env(params *provider.CreateParams, dir string) []string {
 		return strings.HasPrefix(kv, "DYNPOOL_")
 	})
 	return append(env,
-		EnvServer+"="+params.ServerURL,
-		EnvAgentToken+"="+params.RegistrationToken,
-		EnvAgentWorkDir+"="+dir,
-		EnvInstallation+"="+p.cfg.Installation,
-		EnvWorkerID+"="+params.WorkerID,
-		EnvTenantID+"="+params.TenantID,
+		provider.EnvServer+"="+params.ServerURL,
+		provider.EnvAgentToken+"="+params.RegistrationToken,
+		provider.EnvAgentWorkDir+"="+dir,
+		provider.EnvInstallation+"="+p.cfg.Installation,
+		provider.EnvWorkerID+"="+params.WorkerID,
+		provider.EnvTenantID+"="+params.TenantID,
 		tlspin.EnvFingerprint+"="+params.ServerFingerprint,
 	)
 }

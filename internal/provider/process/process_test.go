@@ -201,7 +201,7 @@ func TestListDropsWorkerWhoseAgentDiedWhileAScriptLingers(t *testing.T) {
 	t.Parallel()
 	// The "agent" starts a long script without the registration token in
 	// its environment (as the real agent does), then dies.
-	p := newProvider(t, "sh", "-c", "env -u "+EnvAgentToken+" sleep 300 & sleep 0.2")
+	p := newProvider(t, "sh", "-c", "env -u "+provider.EnvAgentToken+" sleep 300 & sleep 0.2")
 	create(t, p, "w-1")
 	eventually.Holds(t, "the dead agent's worker to leave List", 20*time.Second, func() bool { return listed(t, p, "w-1") == nil })
 	procs, err := scan(p.cfg.Installation, "w-1")
