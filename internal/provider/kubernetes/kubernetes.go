@@ -195,11 +195,8 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := p.client.Discovery().ServerVersion(); err != nil {
+	if err := p.client.Discovery().RESTClient().Get().AbsPath("/version").Do(ctx).Error(); err != nil {
 		return nil, fmt.Errorf("new kubernetes provider: the API server at %s does not answer: %w", p.host, err)
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("new kubernetes provider: %w", err)
 	}
 	return p, nil
 }

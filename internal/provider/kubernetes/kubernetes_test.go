@@ -263,6 +263,11 @@ func TestAPIServerUnreachable(t *testing.T) {
 	if _, err := New(t.Context(), Config{Installation: "i", REST: rc}); err == nil || !containsAll(err.Error(), "API server at https://127.0.0.1:1 does not answer") {
 		t.Errorf("New = %v, want an error saying the API server does not answer", err)
 	}
+	canceled, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := New(canceled, Config{Installation: "i", REST: rc}); err == nil || !containsAll(err.Error(), "context canceled") {
+		t.Errorf("New with a canceled context = %v, want it canceled", err)
+	}
 	p, err := newProvider(Config{Installation: "i", REST: rc})
 	if err != nil {
 		t.Fatal(err)
