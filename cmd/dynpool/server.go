@@ -90,7 +90,7 @@ stops the server gracefully: workers and leases stay for the next start.`,
 	f.BoolVar(&cfg.InsecureHTTP, "insecure-http", false, "serve plain HTTP on a non-loopback address (behind a TLS proxy, say)")
 	f.StringVar(&cfg.DataDir, "data", "dynpool-data", "data directory (SQLite database, admin token, worker directories)")
 	f.StringVar(&cfg.DatabaseURL, "database-url", "", "postgres:// URL of the database to keep state in instead of SQLite; several servers (replicas) may share it")
-	f.StringVar(&cfg.AdvertiseURL, "advertise-url", "", "URL agents reach the servers at, e.g. a load balancer in front of replicas (default: this server's own)")
+	f.StringVar(&cfg.AdvertiseURL, "advertise-url", "", "URL agents reach the servers at, e.g. a load balancer in front of replicas (default: this server's own; required with --provider kubernetes when listening on a loopback or unspecified address)")
 	f.StringVar(&cfg.Provider, "provider", "process", "provider that makes workers: process (local processes), docker (containers), kubernetes (pods) or sim (simulated, agents in process)")
 	f.StringVar(&cfg.Docker.Host, "docker-host", "", "docker engine address (default: DOCKER_HOST, else the local socket)")
 	f.StringVar(&cfg.Docker.AgentBinary, "docker-agent-binary", "", "static linux dynpool binary mounted into worker containers (default: this executable; build it with CGO_ENABLED=0)")

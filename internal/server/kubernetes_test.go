@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"crypto/rand"
+	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -74,6 +76,7 @@ func kubeServer(t *testing.T, noNode bool, mutate func(*server.Config)) (*testSe
 	s := startServer(t, func(c *server.Config) {
 		c.DataDir, c.Provider, c.Catalog = data, kubernetes.Name, cat
 		c.Kubernetes = kubernetes.Config{REST: rc}
+		advertiseLoopback(t, c)
 		if mutate != nil {
 			mutate(c)
 		}
@@ -174,6 +177,7 @@ func TestOrphanPodDeletedAtStart(t *testing.T) {
 	startServer(t, func(c *server.Config) {
 		c.DataDir, c.Provider = data, kubernetes.Name
 		c.Kubernetes = kubernetes.Config{REST: rc}
+		advertiseLoopback(t, c)
 	})
 	eventually.Holds(t, "the pod left behind to be deleted", 30*time.Second, func() bool {
 		left, err := p.List(t.Context())
@@ -246,4 +250,31 @@ func TestEvictedPodMakesWorkerLost(t *testing.T) {
 	eventually.Holds(t, "the evicted pod's worker to be lost", 30*time.Second, func() bool {
 		return workerByID(t, c, wid).State == api.WorkerLost
 	})
+}
+
+// advertiseLoopback has the server listen on a loopback port and advertise
+// that very URL to agents, explicitly: the node stand-in runs agents as
+// local processes, which do reach the loopback.
+func advertiseLoopback(t *testing.T, c *server.Config) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Listener, c.AdvertiseURL = ln, "http://"+ln.Addr().String()
+}
+
+// A kubernetes server whose agents would get its own loopback URL is
+// refused at start, with a message that names --advertise-url.
+func TestKubernetesRefusesLoopbackAgentURL(t *testing.T) {
+	t.Parallel()
+	for _, listen := range []string{"127.0.0.1:0", "0.0.0.0:0"} {
+		_, err := server.New(t.Context(), server.Config{
+			Listen: listen, DataDir: t.TempDir(), Provider: kubernetes.Name,
+			Logger: slog.New(slog.DiscardHandler),
+		})
+		if err == nil || !strings.Contains(err.Error(), "--advertise-url") {
+			t.Errorf("listen %s: err = %v; want a refusal naming --advertise-url", listen, err)
+		}
+	}
 }

@@ -235,6 +235,9 @@ func (s *Server) newProvider(ctx context.Context, installation string) (provider
 }
 
 func (s *Server) wire(ctx context.Context, installation string) error {
+	if err := checkAgentURL(s.cfg.Provider, s.cfg.AdvertiseURL, s.url); err != nil {
+		return err
+	}
 	prov, err := s.newProvider(ctx, installation)
 	if err != nil {
 		return err
