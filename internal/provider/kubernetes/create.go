@@ -31,6 +31,9 @@ func (p *Provider) Create(ctx context.Context, params *provider.CreateParams) (*
 	if err := checkParams(params); err != nil {
 		return nil, fmt.Errorf("create worker %s: %w", params.WorkerID, err)
 	}
+	if params.OS == "windows" && p.cfg.Images[params.Image].AgentImage == "" {
+		return nil, fmt.Errorf("create worker %s: image %s: %w: %s", params.WorkerID, params.Image, provider.ErrUnsupported, errNoWindowsAgent)
+	}
 	labels := provider.ResourceLabels(params, p.cfg.Installation)
 	pod := podSpec(&p.cfg, params, labels)
 	got, err := p.createPod(ctx, params.TenantID, pod)

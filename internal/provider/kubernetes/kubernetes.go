@@ -250,7 +250,8 @@ func (p *Provider) Name() string { return Name }
 
 // Supports returns nil for os "linux" or "windows" with a "kubernetes"
 // artifact that is a container image reference, and otherwise an error
-// wrapping provider.ErrUnsupported that says why.
+// wrapping provider.ErrUnsupported that says why. A windows image is
+// refused while no image of --kube-images sets an agent_image.
 func (p *Provider) Supports(os string, artifacts map[string]string) error {
 	if os != "linux" && os != "windows" {
 		return fmt.Errorf("%w: the kubernetes provider makes linux and windows workers; image os is %q", provider.ErrUnsupported, os)
@@ -262,7 +263,27 @@ func (p *Provider) Supports(os string, artifacts map[string]string) error {
 	if err := checkArtifact(ref); err != nil {
 		return fmt.Errorf("%w: %w", provider.ErrUnsupported, err)
 	}
+	if os == "windows" && !p.windowsAgentImage() {
+		return fmt.Errorf("%w: %s", provider.ErrUnsupported, errNoWindowsAgent)
+	}
 	return nil
+}
+
+// errNoWindowsAgent says why a windows worker cannot be made: the default
+// agent image (Config.AgentImage) is a linux one, whose init container
+// could not run on a windows node.
+const errNoWindowsAgent = "a windows worker needs a windows agent image: set agent_image for its image in --kube-images"
+
+// windowsAgentImage reports whether any image has an agent image of its
+// own, which a windows image needs (Supports is not told the image id;
+// Create checks the very image).
+func (p *Provider) windowsAgentImage() bool {
+	for _, ic := range p.cfg.Images {
+		if ic.AgentImage != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // checkArtifact checks that ref is a container image reference.

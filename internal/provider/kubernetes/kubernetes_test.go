@@ -300,6 +300,8 @@ func TestCreateRefusesBadParams(t *testing.T) {
 		{"no artifact", provider.CreateParams{WorkerID: "w"}, `"kubernetes" artifact is empty`},
 		{"bad artifact", provider.CreateParams{WorkerID: "w", Artifact: "Not An Image!"}, "is not a container image reference"},
 		{"bad os", provider.CreateParams{WorkerID: "w", OS: "plan9", Artifact: testImage}, `image os is "plan9"`},
+		{"windows, linux agent image", provider.CreateParams{WorkerID: "w", OS: "windows", Image: "windows-2022", Artifact: testImage},
+			"image windows-2022: provider cannot make this image: a windows worker needs a windows agent image: set agent_image for its image in --kube-images"},
 	} {
 		if _, err := p.Create(t.Context(), &tt.cp); err == nil || !containsAll(err.Error(), tt.want) {
 			t.Errorf("%s: Create = %v, want an error containing %q", tt.name, err, tt.want)

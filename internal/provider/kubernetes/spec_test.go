@@ -248,13 +248,20 @@ func TestNames(t *testing.T) {
 
 func TestSupports(t *testing.T) {
 	t.Parallel()
-	providertest.CheckSupports(t, &Provider{}, "kubernetes", []providertest.SupportsCase{
+	providertest.CheckSupports(t, &Provider{cfg: *specConfig()}, "kubernetes", []providertest.SupportsCase{
 		{Name: "linux", OS: "linux", Artifacts: map[string]string{"kubernetes": "img:1", "docker": "x"}},
 		{Name: "windows", OS: "windows", Artifacts: map[string]string{"kubernetes": "mcr.microsoft.com/windows/servercore:ltsc2022"}},
 		{Name: "other os", OS: "plan9", Artifacts: map[string]string{"kubernetes": "img:1"}, WantErr: `image os is "plan9"`},
 		{Name: "no artifact", OS: "linux", Artifacts: map[string]string{"docker": "img:1"}, WantErr: `no "kubernetes" artifact`},
 		{Name: "empty artifact", OS: "linux", Artifacts: map[string]string{"kubernetes": ""}, WantErr: "must be a container image reference"},
 		{Name: "not an image", OS: "linux", Artifacts: map[string]string{"kubernetes": "Not An Image!"}, WantErr: "is not a container image reference"},
+	})
+	// With no agent image for any image, the default (linux) agent image
+	// is all there is: a windows worker could never start.
+	providertest.CheckSupports(t, &Provider{}, "kubernetes", []providertest.SupportsCase{
+		{Name: "linux", OS: "linux", Artifacts: map[string]string{"kubernetes": "img:1"}},
+		{Name: "windows, no windows agent image", OS: "windows", Artifacts: map[string]string{"kubernetes": "mcr.microsoft.com/windows/servercore:ltsc2022"},
+			WantErr: "set agent_image for its image in --kube-images"},
 	})
 }
 
