@@ -55,6 +55,10 @@ const (
 	// the pod without what is particular to one worker (its ids, labels
 	// and registration token). Pods of a changed template are new ones.
 	AnnotationTemplateHash = "dynpool.io/pod-template-hash"
+	// labelPodSecurityEnforce is the Pod Security admission label that
+	// sets the level a namespace's pods must meet; worker namespaces
+	// enforce "baseline" (no host namespaces, no privileged containers).
+	labelPodSecurityEnforce = "pod-security.kubernetes.io/enforce"
 	// labelOS is the well-known node label of a node's operating system.
 	labelOS = "kubernetes.io/os"
 	// labelNamespaceName is the label every namespace carries with its
@@ -125,7 +129,7 @@ func podTemplate(cfg *Config, p *provider.CreateParams) *corev1.Pod {
 	}
 	noToken, grace := false, int64(terminationGrace)
 	agentVolume := []corev1.VolumeMount{{Name: "agent", MountPath: agentDir}}
-	return &corev1.Pod{
+	pod := &corev1.Pod{
 		Spec: corev1.PodSpec{
 			ServiceAccountName:            ServiceAccount,
 			AutomountServiceAccountToken:  &noToken,
@@ -142,6 +146,7 @@ func podTemplate(cfg *Config, p *provider.CreateParams) *corev1.Pod {
 				Name:         AgentInstallContainer,
 				Image:        agentImage,
 				Command:      install,
+				Resources:    *resources.DeepCopy(), // as the agent's: Guaranteed QoS needs both
 				VolumeMounts: agentVolume,
 			}},
 			Containers: []corev1.Container{{
@@ -161,6 +166,24 @@ func podTemplate(cfg *Config, p *provider.CreateParams) *corev1.Pod {
 				},
 			}},
 		},
+	}
+	if p.OS != "windows" { // a windows pod takes none of these linux settings
+		pod.Spec.InitContainers[0].SecurityContext = hardened()
+		pod.Spec.Containers[0].SecurityContext = hardened()
+	}
+	return pod
+}
+
+// hardened returns the security context of a linux worker's containers:
+// the runtime's default seccomp profile, no privilege escalation, no
+// capabilities. Steps run as the image's user; what they need beyond
+// that (e.g. binding a port below 1024) they do not get.
+func hardened() *corev1.SecurityContext {
+	no := false
+	return &corev1.SecurityContext{
+		SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+		AllowPrivilegeEscalation: &no,
+		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
 	}
 }
 
@@ -184,7 +207,8 @@ func templateHash(pod *corev1.Pod) string {
 }
 
 // namespaceSpec returns the namespace of tenant ("" for standby workers),
-// labelled with the installation and tenant, and with its role.
+// labelled with the installation and tenant, its role, and the Pod
+// Security level "baseline" enforced.
 func namespaceSpec(cfg *Config, tenant string) *corev1.Namespace {
 	role := RoleTenant
 	if tenant == "" {
@@ -195,6 +219,7 @@ func namespaceSpec(cfg *Config, tenant string) *corev1.Namespace {
 		provider.LabelTenant:       tenant,
 	})
 	meta.Labels[LabelRole] = role
+	meta.Labels[labelPodSecurityEnforce] = "baseline"
 	return &corev1.Namespace{ObjectMeta: meta}
 }
 

@@ -97,6 +97,24 @@ func TestPodSpec(t *testing.T) {
 	if c.SecurityContext != nil && c.SecurityContext.Privileged != nil && *c.SecurityContext.Privileged {
 		t.Error("the worker container is privileged")
 	}
+	for _, c := range []corev1.Container{ic, c} {
+		if !isHardened(c.SecurityContext) {
+			t.Errorf("container %s security context = %+v; want seccomp RuntimeDefault, no privilege escalation, all capabilities dropped", c.Name, c.SecurityContext)
+		}
+	}
+	// The init container asks what the agent's does: a pod is Guaranteed
+	// only when every container has requests equal to limits.
+	if !ic.Resources.Requests.Cpu().Equal(resource.MustParse("500m")) || !ic.Resources.Limits.Memory().Equal(resource.MustParse("1Gi")) ||
+		!ic.Resources.Limits.Cpu().Equal(resource.MustParse("500m")) || !ic.Resources.Requests.Memory().Equal(resource.MustParse("1Gi")) {
+		t.Errorf("init container resources = %+v, want the agent's 500m CPU and 1Gi memory", ic.Resources)
+	}
+}
+
+// isHardened reports whether sc is the linux worker containers' context.
+func isHardened(sc *corev1.SecurityContext) bool {
+	return sc != nil && sc.SeccompProfile != nil && sc.SeccompProfile.Type == corev1.SeccompProfileTypeRuntimeDefault &&
+		sc.AllowPrivilegeEscalation != nil && !*sc.AllowPrivilegeEscalation &&
+		sc.Capabilities != nil && slices.Equal(sc.Capabilities.Drop, []corev1.Capability{"ALL"})
 }
 
 func TestPodSpecWindows(t *testing.T) {
@@ -116,6 +134,9 @@ func TestPodSpecWindows(t *testing.T) {
 	}
 	if c := s.Containers[0]; c.Command[0] != `C:\dynpool\dynpool.exe` || c.WorkingDir != `C:\work` {
 		t.Errorf("windows container command %q dir %q", c.Command, c.WorkingDir)
+	}
+	if s.InitContainers[0].SecurityContext != nil || s.Containers[0].SecurityContext != nil {
+		t.Error("a windows pod has a linux security context")
 	}
 }
 
@@ -205,6 +226,11 @@ func TestNamespaceAndServiceAccountSpec(t *testing.T) {
 	}
 	if ns := namespaceSpec(cfg, ""); ns.Name != "dynpool-inst-1-standby" || ns.Labels[LabelRole] != RoleStandby {
 		t.Errorf("standby namespace %s labels %v", ns.Name, ns.Labels)
+	}
+	for _, tenant := range []string{"t-1", ""} {
+		if got := namespaceSpec(cfg, tenant).Labels["pod-security.kubernetes.io/enforce"]; got != "baseline" {
+			t.Errorf("namespace of tenant %q enforces pod security %q, want baseline", tenant, got)
+		}
 	}
 	sa := serviceAccountSpec(cfg, "ns")
 	if sa.Name != ServiceAccount || sa.Namespace != "ns" || sa.AutomountServiceAccountToken == nil || *sa.AutomountServiceAccountToken || len(sa.Secrets) > 0 {
