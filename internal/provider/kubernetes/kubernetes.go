@@ -64,6 +64,11 @@ type Config struct {
 	// whose pods the tenant namespaces' NetworkPolicy lets in; "" means
 	// the server's own namespace when it runs in a pod, else none.
 	ControlPlaneNamespace string
+	// ControlPlaneSelector, when set, narrows the control plane to the
+	// pods of ControlPlaneNamespace with these labels (e.g.
+	// app.kubernetes.io/name=dynpool); unset, every pod of that
+	// namespace counts as the control plane.
+	ControlPlaneSelector map[string]string
 	// Resources are the requests and limits of every worker's container,
 	// unless its image's ImageConfig sets its own.
 	Resources corev1.ResourceRequirements
@@ -123,6 +128,11 @@ func (cfg Config) validate() error {
 	}
 	if cfg.ControlPlaneNamespace != "" && len(validation.IsDNS1123Label(cfg.ControlPlaneNamespace)) > 0 {
 		errs = append(errs, fmt.Errorf("control plane namespace %q is not a namespace name", cfg.ControlPlaneNamespace))
+	}
+	for k, v := range cfg.ControlPlaneSelector {
+		if msgs := append(validation.IsQualifiedName(k), validation.IsValidLabelValue(v)...); len(msgs) > 0 {
+			errs = append(errs, fmt.Errorf("control plane selector %s=%s: %s", k, v, msgs[0]))
+		}
 	}
 	if err := checkResources("resources", &cfg.Resources); err != nil {
 		errs = append(errs, err)

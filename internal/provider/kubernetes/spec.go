@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/dynpool/dynpool/internal/provider"
 	"github.com/dynpool/dynpool/internal/tlspin"
@@ -234,27 +235,48 @@ func serviceAccountSpec(cfg *Config, namespace string) *corev1.ServiceAccount {
 }
 
 // networkPolicySpec returns the policy of tenant's namespace ("" for the
-// standby namespace). It selects every pod of the namespace and lets in
-// only the pods of the control plane's namespace (when there is one) and,
-// in a tenant's namespace, the tenant's own pods: nothing from other
-// tenants' namespaces. A standby namespace lets in no pod of its own
-// either, because its workers are bound to different tenants where they
-// stand (a pod cannot change namespace). Egress is left open: agents
-// reach the server, and steps reach what they deploy to.
+// standby namespace). It selects every pod of the namespace.
+//
+// Ingress: only the control plane's pods (when there is a control plane
+// namespace; narrowed to Config.ControlPlaneSelector when set) and, in a
+// tenant's namespace, the tenant's own pods: nothing from other tenants'
+// namespaces. A standby namespace lets in no pod of its own either,
+// because its workers are bound to different tenants where they stand (a
+// pod cannot change namespace).
+//
+// Egress: DNS in kube-system (UDP and TCP 53), the control plane, and any
+// address but the cloud metadata service (169.254.169.254, and
+// fd00:ec2::254 on IPv6): agents reach the server, steps reach what they
+// deploy to. Services inside the cluster stay reachable; see
+// docs/kubernetes.md.
 func networkPolicySpec(cfg *Config, tenant string) *networkingv1.NetworkPolicy {
 	namespace := cfg.namespaceName(tenant)
 	var from []networkingv1.NetworkPolicyPeer
 	if tenant != "" {
 		from = append(from, networkingv1.NetworkPolicyPeer{PodSelector: &metav1.LabelSelector{}})
 	}
-	if cfg.ControlPlaneNamespace != "" {
-		from = append(from, networkingv1.NetworkPolicyPeer{NamespaceSelector: &metav1.LabelSelector{
-			MatchLabels: map[string]string{labelNamespaceName: cfg.ControlPlaneNamespace},
-		}})
+	controlPlane := controlPlanePeer(cfg)
+	if controlPlane != nil {
+		from = append(from, *controlPlane)
 	}
 	var ingress []networkingv1.NetworkPolicyIngressRule
 	if len(from) > 0 {
 		ingress = []networkingv1.NetworkPolicyIngressRule{{From: from}}
+	}
+	udp, tcp, dns := corev1.ProtocolUDP, corev1.ProtocolTCP, intstr.FromInt32(53)
+	egress := []networkingv1.NetworkPolicyEgressRule{
+		{
+			To: []networkingv1.NetworkPolicyPeer{{NamespaceSelector: &metav1.LabelSelector{
+				MatchLabels: map[string]string{labelNamespaceName: "kube-system"}}}},
+			Ports: []networkingv1.NetworkPolicyPort{{Protocol: &udp, Port: &dns}, {Protocol: &tcp, Port: &dns}},
+		},
+		{To: []networkingv1.NetworkPolicyPeer{
+			{IPBlock: &networkingv1.IPBlock{CIDR: "0.0.0.0/0", Except: []string{CloudMetadataCIDR}}},
+			{IPBlock: &networkingv1.IPBlock{CIDR: "::/0", Except: []string{CloudMetadataCIDR6}}},
+		}},
+	}
+	if controlPlane != nil {
+		egress = append(egress, networkingv1.NetworkPolicyEgressRule{To: []networkingv1.NetworkPolicyPeer{*controlPlane}})
 	}
 	return &networkingv1.NetworkPolicy{
 		ObjectMeta: objectMeta(NetworkPolicy, namespace, map[string]string{
@@ -263,8 +285,32 @@ func networkPolicySpec(cfg *Config, tenant string) *networkingv1.NetworkPolicy {
 		}),
 		Spec: networkingv1.NetworkPolicySpec{
 			PodSelector: metav1.LabelSelector{},
-			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
+			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress},
 			Ingress:     ingress,
+			Egress:      egress,
 		},
 	}
+}
+
+// The cloud metadata service's addresses, which no worker may reach (it
+// hands out the node's cloud credentials): 169.254.169.254 on AWS, GCP
+// and Azure, fd00:ec2::254 on AWS over IPv6.
+const (
+	CloudMetadataCIDR  = "169.254.169.254/32"
+	CloudMetadataCIDR6 = "fd00:ec2::254/128"
+)
+
+// controlPlanePeer returns the pods of the control plane, or nil when
+// there is no control plane namespace.
+func controlPlanePeer(cfg *Config) *networkingv1.NetworkPolicyPeer {
+	if cfg.ControlPlaneNamespace == "" {
+		return nil
+	}
+	peer := &networkingv1.NetworkPolicyPeer{NamespaceSelector: &metav1.LabelSelector{
+		MatchLabels: map[string]string{labelNamespaceName: cfg.ControlPlaneNamespace},
+	}}
+	if len(cfg.ControlPlaneSelector) > 0 {
+		peer.PodSelector = &metav1.LabelSelector{MatchLabels: maps.Clone(cfg.ControlPlaneSelector)}
+	}
+	return peer
 }

@@ -187,8 +187,8 @@ func checkPolicy(t *testing.T, np *networkingv1.NetworkPolicy, ownPods bool, con
 	if len(np.Spec.PodSelector.MatchLabels)+len(np.Spec.PodSelector.MatchExpressions) != 0 {
 		t.Errorf("policy selects %v, want every pod", np.Spec.PodSelector)
 	}
-	if !slices.Equal(np.Spec.PolicyTypes, []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}) {
-		t.Errorf("policy types %v, want [Ingress]", np.Spec.PolicyTypes)
+	if !slices.Equal(np.Spec.PolicyTypes, []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress}) {
+		t.Errorf("policy types %v, want [Ingress Egress]", np.Spec.PolicyTypes)
 	}
 	var want []networkingv1.NetworkPolicyPeer
 	if ownPods {
@@ -214,6 +214,45 @@ func checkPolicy(t *testing.T, np *networkingv1.NetworkPolicy, ownPods bool, con
 			(g.PodSelector != nil && len(g.PodSelector.MatchLabels)+len(g.PodSelector.MatchExpressions) != 0) {
 			t.Errorf("ingress peer %d = %+v, want %+v", i, g, w)
 		}
+	}
+}
+
+// Egress goes to DNS in kube-system, to the control plane, and to any
+// address but the cloud metadata service's.
+func TestNetworkPolicyEgress(t *testing.T) {
+	t.Parallel()
+	cfg := specConfig()
+	cfg.ControlPlaneSelector = map[string]string{"app.kubernetes.io/name": "dynpool"}
+	eg := networkPolicySpec(cfg, "t-1").Spec.Egress
+	if len(eg) != 3 {
+		t.Fatalf("egress = %+v, want 3 rules: DNS, anywhere but metadata, control plane", eg)
+	}
+	dns := eg[0]
+	if len(dns.To) != 1 || dns.To[0].NamespaceSelector == nil || dns.To[0].NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"] != "kube-system" ||
+		len(dns.Ports) != 2 || *dns.Ports[0].Protocol != corev1.ProtocolUDP || dns.Ports[0].Port.IntValue() != 53 ||
+		*dns.Ports[1].Protocol != corev1.ProtocolTCP || dns.Ports[1].Port.IntValue() != 53 {
+		t.Errorf("DNS rule = %+v, want kube-system on UDP and TCP 53", dns)
+	}
+	open := eg[1]
+	if len(open.Ports) != 0 || len(open.To) != 2 || open.To[0].IPBlock == nil || open.To[0].IPBlock.CIDR != "0.0.0.0/0" ||
+		!slices.Equal(open.To[0].IPBlock.Except, []string{"169.254.169.254/32"}) || open.To[1].IPBlock == nil || open.To[1].IPBlock.CIDR != "::/0" {
+		t.Errorf("open rule = %+v, want 0.0.0.0/0 except 169.254.169.254/32, and ::/0", open)
+	}
+	cp := eg[2]
+	if len(cp.To) != 1 || cp.To[0].NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"] != "dynpool-system" ||
+		cp.To[0].PodSelector == nil || cp.To[0].PodSelector.MatchLabels["app.kubernetes.io/name"] != "dynpool" {
+		t.Errorf("control plane egress = %+v, want the dynpool pods of dynpool-system", cp)
+	}
+	// The ingress from the control plane is narrowed to the same pods.
+	in := networkPolicySpec(cfg, "t-1").Spec.Ingress[0].From
+	if len(in) != 2 || in[1].PodSelector == nil || in[1].PodSelector.MatchLabels["app.kubernetes.io/name"] != "dynpool" ||
+		in[1].NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"] != "dynpool-system" {
+		t.Errorf("ingress = %+v, want the tenant's pods and the dynpool pods of dynpool-system", in)
+	}
+	noCP := *cfg
+	noCP.ControlPlaneNamespace = ""
+	if eg := networkPolicySpec(&noCP, "t-1").Spec.Egress; len(eg) != 2 {
+		t.Errorf("egress without a control plane = %+v, want DNS and the open rule only", eg)
 	}
 }
 
