@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -46,19 +47,22 @@ func (p *Provider) Create(ctx context.Context, params *provider.CreateParams) (*
 }
 
 // createPod creates pod in tenant's namespace, which it makes first
-// unless this provider made it already. A namespace removed since (the
-// pod's namespace is not found) is made again once.
+// unless this provider made it already. Any failed pod creation (but for
+// a pod that exists) forgets the namespace, so the next Create makes sure
+// of it, its service account and its policy again: one of them may have
+// been deleted meanwhile. A namespace removed since (the pod's namespace
+// is not found) is made again at once.
 func (p *Provider) createPod(ctx context.Context, tenant string, pod *corev1.Pod) (*corev1.Pod, error) {
 	for attempt := 0; ; attempt++ {
 		if err := p.namespaceReady(ctx, tenant, pod.Namespace); err != nil {
 			return nil, err
 		}
 		got, err := p.client.CoreV1().Pods(pod.Namespace).Create(ctx, pod, metav1.CreateOptions{})
+		if err != nil && !apierrors.IsAlreadyExists(err) {
+			p.forgetNamespace(pod.Namespace)
+		}
 		switch {
 		case apierrors.IsNotFound(err) && attempt == 0:
-			p.nsMu.Lock()
-			delete(p.namespaces, pod.Namespace)
-			p.nsMu.Unlock()
 			continue
 		case apierrors.IsAlreadyExists(err):
 			return nil, fmt.Errorf("pod %s/%s exists already: %w", pod.Namespace, pod.Name, err)
@@ -69,18 +73,47 @@ func (p *Provider) createPod(ctx context.Context, tenant string, pod *corev1.Pod
 	}
 }
 
-// namespaceReady makes sure of tenant's namespace (named namespace) once
-// per provider; concurrent Creates wait for the first.
-func (p *Provider) namespaceReady(ctx context.Context, tenant, namespace string) error {
+// nsState is what the provider knows of one namespace: whether it made
+// sure of it, under mu, which Creates in that namespace wait on.
+type nsState struct {
+	mu    sync.Mutex
+	ready bool
+}
+
+// namespace returns the state of namespace, made on first use.
+func (p *Provider) namespace(namespace string) *nsState {
 	p.nsMu.Lock()
 	defer p.nsMu.Unlock()
-	if p.namespaces[namespace] {
+	st := p.namespaces[namespace]
+	if st == nil {
+		st = &nsState{}
+		p.namespaces[namespace] = st
+	}
+	return st
+}
+
+// forgetNamespace has the next Create in namespace make sure of it again.
+func (p *Provider) forgetNamespace(namespace string) {
+	st := p.namespace(namespace)
+	st.mu.Lock()
+	st.ready = false
+	st.mu.Unlock()
+}
+
+// namespaceReady makes sure of tenant's namespace (named namespace) once
+// per provider until forgotten; concurrent Creates in that namespace wait
+// for the first, Creates in others do not.
+func (p *Provider) namespaceReady(ctx context.Context, tenant, namespace string) error {
+	st := p.namespace(namespace)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.ready {
 		return nil
 	}
 	if err := p.ensureNamespace(ctx, tenant); err != nil {
 		return err
 	}
-	p.namespaces[namespace] = true
+	st.ready = true
 	return nil
 }
 

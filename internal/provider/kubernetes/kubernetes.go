@@ -188,10 +188,11 @@ type Provider struct {
 	cfg    Config
 	client kubernetes.Interface
 	host   string
-	// namespaces holds the names of the namespaces this provider made
-	// sure of (with their service account and policy), under nsMu.
+	// namespaces holds, by name, whether this provider made sure of each
+	// namespace (with its service account and policy); nsMu guards the
+	// map, each entry's own lock its state.
 	nsMu       sync.Mutex
-	namespaces map[string]bool
+	namespaces map[string]*nsState
 }
 
 var _ provider.Provider = (*Provider)(nil)
@@ -231,7 +232,7 @@ func newProvider(cfg Config) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new kubernetes provider: %w", err)
 	}
-	return &Provider{cfg: cfg, client: c, host: rc.Host, namespaces: make(map[string]bool)}, nil
+	return &Provider{cfg: cfg, client: c, host: rc.Host, namespaces: make(map[string]*nsState)}, nil
 }
 
 // restConfig returns the client configuration cfg names, and whether it
