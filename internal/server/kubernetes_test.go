@@ -278,3 +278,17 @@ func TestKubernetesRefusesLoopbackAgentURL(t *testing.T) {
 		}
 	}
 }
+
+// Per-image kubernetes settings of an id the catalog has no image of are
+// refused at start, naming the id.
+func TestKubernetesRefusesUnknownImageSettings(t *testing.T) {
+	t.Parallel()
+	_, err := server.New(t.Context(), server.Config{
+		Listen: "127.0.0.1:0", DataDir: t.TempDir(), Provider: kubernetes.Name, AdvertiseURL: "http://dynpool.example:8080",
+		Kubernetes: kubernetes.Config{Images: map[string]kubernetes.ImageConfig{"ubuntu-22.04": {}, "windwos-2022": {}}},
+		Logger:     slog.New(slog.DiscardHandler),
+	})
+	if err == nil || !strings.Contains(err.Error(), `"windwos-2022" is no image id of the catalog`) || strings.Contains(err.Error(), `"ubuntu-22.04"`) {
+		t.Errorf("err = %v; want a refusal naming windwos-2022 only", err)
+	}
+}

@@ -238,6 +238,9 @@ func (s *Server) wire(ctx context.Context, installation string) error {
 	if err := checkAgentURL(s.cfg.Provider, s.cfg.AdvertiseURL, s.url); err != nil {
 		return err
 	}
+	if err := checkKubeImages(s.cfg.Provider, s.cfg.Kubernetes.Images, s.catalog.Load()); err != nil {
+		return err
+	}
 	prov, err := s.newProvider(ctx, installation)
 	if err != nil {
 		return err

@@ -85,8 +85,9 @@ type ImageConfig struct {
 	NodeSelector map[string]string
 	// Tolerations are the worker pod's tolerations.
 	Tolerations []corev1.Toleration
-	// Resources, when it sets any request or limit, replaces
-	// Config.Resources for this image.
+	// Resources are this image's requests and limits: each one set
+	// replaces that of Config.Resources of the same resource name (cpu,
+	// memory), and the others are kept.
 	Resources *corev1.ResourceRequirements
 	// AgentImage, when set, replaces Config.AgentImage for this image:
 	// a windows image needs a windows agent image (see podTemplate).

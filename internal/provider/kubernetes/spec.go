@@ -124,10 +124,7 @@ func podTemplate(cfg *Config, p *provider.CreateParams) *corev1.Pod {
 	if img.AgentImage != "" {
 		agentImage = img.AgentImage
 	}
-	resources := cfg.Resources
-	if r := img.Resources; r != nil && (len(r.Requests) > 0 || len(r.Limits) > 0) {
-		resources = *r
-	}
+	resources := mergeResources(cfg.Resources, img.Resources)
 	noToken, grace := false, int64(terminationGrace)
 	agentVolume := []corev1.VolumeMount{{Name: "agent", MountPath: agentDir}}
 	pod := &corev1.Pod{
@@ -186,6 +183,29 @@ func hardened() *corev1.SecurityContext {
 		AllowPrivilegeEscalation: &no,
 		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
 	}
+}
+
+// mergeResources returns base with each request and limit that over
+// sets replaced, resource by resource: an image's cpu leaves the global
+// memory as it is.
+func mergeResources(base corev1.ResourceRequirements, over *corev1.ResourceRequirements) corev1.ResourceRequirements {
+	r := *base.DeepCopy()
+	if over == nil {
+		return r
+	}
+	if len(over.Requests) > 0 && r.Requests == nil {
+		r.Requests = corev1.ResourceList{}
+	}
+	if len(over.Limits) > 0 && r.Limits == nil {
+		r.Limits = corev1.ResourceList{}
+	}
+	for name, q := range over.Requests {
+		r.Requests[name] = q.DeepCopy()
+	}
+	for name, q := range over.Limits {
+		r.Limits[name] = q.DeepCopy()
+	}
+	return r
 }
 
 // osOrLinux returns os, or "linux" for "" (an image of no stated OS).

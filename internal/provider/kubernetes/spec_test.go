@@ -371,3 +371,25 @@ func TestResources(t *testing.T) {
 		t.Errorf("Resources with memory \"lots\" = %v, want an error naming it", err)
 	}
 }
+
+// An image's cpu replaces the global cpu and keeps the global memory.
+func TestPodSpecImageResourcesMerge(t *testing.T) {
+	t.Parallel()
+	cfg, p := specConfig(), specParams()
+	cpu, err := Resources("2", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Images = map[string]ImageConfig{p.Image: {Resources: &cpu}}
+	s := podSpec(cfg, p, nil).Spec
+	for _, c := range []corev1.Container{s.InitContainers[0], s.Containers[0]} {
+		r := c.Resources
+		if !r.Requests.Cpu().Equal(resource.MustParse("2")) || !r.Limits.Cpu().Equal(resource.MustParse("2")) ||
+			!r.Requests.Memory().Equal(resource.MustParse("1Gi")) || !r.Limits.Memory().Equal(resource.MustParse("1Gi")) {
+			t.Errorf("container %s resources = %+v, want the image's 2 CPU and the global 1Gi memory", c.Name, r)
+		}
+	}
+	if got := cfg.Resources.Requests.Cpu(); !got.Equal(resource.MustParse("500m")) {
+		t.Errorf("the global cpu became %s", got)
+	}
+}
