@@ -20,7 +20,7 @@
 // image's own, its tolerations, labels naming the installation, worker
 // and tenant, and the hash of its template in
 // [AnnotationTemplateHash]. [Provider.List] finds the pods of this
-// installation in every namespace by label; a pod that ended (failed,
+// installation by label, in its own namespaces only; a pod that ended (failed,
 // evicted, or its agent exited: restartPolicy is Never) is listed Stopped
 // and a pod being deleted is not listed, so the fleet's reconciler marks
 // the worker lost and deletes its pod. [Provider.Watch] watches the same

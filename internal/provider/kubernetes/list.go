@@ -12,8 +12,9 @@ import (
 	"github.com/dynpool/dynpool/internal/provider"
 )
 
-// List returns one resource per pod of this installation, in any
-// namespace (found by its provider.LabelInstallation label), with the
+// List returns one resource per pod of this installation, in its
+// namespaces (found by its provider.LabelInstallation label, kept when it
+// lives in its tenant's namespace or the standby one: see owns), with the
 // provider.Label* labels rebuilt from the pod's annotations, sorted by
 // id. A pod that ended (phase Failed, which an evicted pod also has, or
 // Succeeded: restartPolicy is Never, so its agent runs no more) is listed
@@ -63,14 +64,26 @@ func (p *Provider) resource(pod *corev1.Pod) *provider.Resource {
 }
 
 // owns reports whether pod is a worker of this installation: its label
-// selects it, and its annotation (the real value, which a changed label
-// value may share with another installation's) names it.
+// selects it, its annotation (the real value, which a changed label value
+// may share with another installation's) names it, and it lives in a
+// namespace of this provider: its tenant's, or the standby namespace (a
+// bound standby worker stays there). Labels alone are not enough: anyone
+// who may create pods somewhere could copy them, and have the server
+// count (or delete) a pod it never made.
 func (p *Provider) owns(pod *corev1.Pod) bool {
-	inst, ok := pod.Annotations[provider.LabelInstallation]
-	if !ok {
-		inst = pod.Labels[provider.LabelInstallation]
+	if annotated(pod, provider.LabelInstallation) != p.cfg.Installation || pod.Labels[LabelManagedBy] != ManagedBy {
+		return false
 	}
-	return inst == p.cfg.Installation && pod.Labels[LabelManagedBy] == ManagedBy
+	return pod.Namespace == p.cfg.namespaceName(annotated(pod, provider.LabelTenant)) || pod.Namespace == p.cfg.namespaceName("")
+}
+
+// annotated returns the real value of pod's label key: its annotation of
+// that key, else the label itself.
+func annotated(pod *corev1.Pod, key string) string {
+	if v, ok := pod.Annotations[key]; ok {
+		return v
+	}
+	return pod.Labels[key]
 }
 
 // ended reports whether pod's agent runs no more and never will.
