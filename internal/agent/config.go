@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/dynpool/dynpool/internal/provider"
 	"github.com/dynpool/dynpool/internal/tlspin"
 )
 
@@ -27,11 +28,12 @@ const (
 )
 
 // Environment variables [ConfigFromEnv] reads. EnvToken is also removed
-// from the environment of the scripts the agent runs.
+// from the environment of the scripts the agent runs. They are defined
+// once, in package provider, whose providers set them.
 const (
-	EnvServer  = "DYNPOOL_SERVER"
-	EnvToken   = "DYNPOOL_AGENT_TOKEN"
-	EnvWorkDir = "DYNPOOL_AGENT_WORKDIR"
+	EnvServer  = provider.EnvServer
+	EnvToken   = provider.EnvAgentToken
+	EnvWorkDir = provider.EnvAgentWorkDir
 )
 
 // Config configures [Run].

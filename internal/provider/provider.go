@@ -21,8 +21,9 @@ const (
 
 // Environment variables of a worker's agent, set by every provider that
 // starts `dynpool agent`: the agent reads the first three
-// (agent.ConfigFromEnv); EnvInstallation, EnvWorkerID and EnvTenantID
-// carry the Label* labels.
+// (agent.ConfigFromEnv, whose agent.EnvServer, agent.EnvToken and
+// agent.EnvWorkDir refer to these: this is their one definition);
+// EnvInstallation, EnvWorkerID and EnvTenantID carry the Label* labels.
 const (
 	EnvServer       = "DYNPOOL_SERVER"
 	EnvAgentToken   = "DYNPOOL_AGENT_TOKEN"
