@@ -54,7 +54,8 @@ const (
 	RoleStandby = "standby"
 	// AnnotationTemplateHash holds the hash of a worker pod's template:
 	// the pod without what is particular to one worker (its ids, labels
-	// and registration token). Pods of a changed template are new ones.
+	// and registration token). It is informational, for operators: nothing
+	// reads it, and a changed template applies to new pods only.
 	AnnotationTemplateHash = "dynpool.io/pod-template-hash"
 	// labelPodSecurityEnforce is the Pod Security admission label that
 	// sets the level a namespace's pods must meet; worker namespaces
