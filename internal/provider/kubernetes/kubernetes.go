@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"maps"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/dynpool/dynpool/internal/agent"
 	"github.com/dynpool/dynpool/internal/provider"
 )
 
@@ -29,10 +31,28 @@ const Name = "kubernetes"
 const (
 	// DefaultNamespacePrefix starts every namespace the provider makes.
 	DefaultNamespacePrefix = "dynpool-"
-	// DefaultAgentImage is the image whose init container copies the
-	// dynpool binary into each worker pod (see Config.AgentImage).
-	DefaultAgentImage = "dynpool/agent:latest"
+	// AgentImageRepository is the repository of DefaultAgentImage.
+	AgentImageRepository = "dynpool/agent"
 )
+
+// DefaultAgentImage is the image whose init container copies the dynpool
+// binary into each worker pod (see Config.AgentImage):
+// dynpool/agent:<version> when this binary is a release (agent.Version,
+// e.g. "v1.4.0"), so the agent matches the server; else (a development
+// build) dynpool/agent:latest.
+var DefaultAgentImage = agentImageFor(agent.Version())
+
+// releaseVersion matches a release version, "v1.4.0": not a pre-release,
+// a pseudo-version or a development build.
+var releaseVersion = regexp.MustCompile(`^v[0-9]+\.[0-9]+\.[0-9]+$`)
+
+// agentImageFor returns the default agent image of a server of version.
+func agentImageFor(version string) string {
+	if releaseVersion.MatchString(version) {
+		return AgentImageRepository + ":" + version
+	}
+	return AgentImageRepository + ":latest"
+}
 
 // Config configures a [Provider].
 type Config struct {

@@ -393,3 +393,20 @@ func TestPodSpecImageResourcesMerge(t *testing.T) {
 		t.Errorf("the global cpu became %s", got)
 	}
 }
+
+// The default agent image is of the server's version when that is a
+// release, else latest.
+func TestAgentImageFor(t *testing.T) {
+	t.Parallel()
+	for version, want := range map[string]string{
+		"v1.4.0":                             "dynpool/agent:v1.4.0",
+		"v1.4.0-rc.1":                        "dynpool/agent:latest",
+		"v0.0.0-20261130054500-3f2c1a9e0b7d": "dynpool/agent:latest",
+		"devel+3f2c1a9e0b7d+dirty":           "dynpool/agent:latest",
+		"devel":                              "dynpool/agent:latest",
+	} {
+		if got := agentImageFor(version); got != want {
+			t.Errorf("agentImageFor(%q) = %q, want %q", version, got, want)
+		}
+	}
+}
