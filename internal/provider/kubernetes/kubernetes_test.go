@@ -382,6 +382,17 @@ func TestWatchTellsOfEndedPods(t *testing.T) {
 	t.Parallel()
 	rc := kubetest.Shared(t)
 	p := newTestProvider(t, rc, "inst-"+randomSuffix())
+	evict := func(r *provider.Resource) {
+		t.Helper()
+		pod := getPod(t, p, r)
+		pod.Status.Phase, pod.Status.Reason = corev1.PodFailed, "Evicted"
+		if _, err := p.client.CoreV1().Pods(pod.Namespace).UpdateStatus(t.Context(), pod, metav1.UpdateOptions{}); err != nil {
+			t.Fatalf("mark the pod evicted: %v", err)
+		}
+	}
+	// A pod that ended before the watch starts: a watch begins with the
+	// pods that exist, so its telling of this one says it is connected.
+	evict(create(t, p, "w-0", "t-1"))
 	changes := make(chan struct{}, 100)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
@@ -390,17 +401,18 @@ func TestWatchTellsOfEndedPods(t *testing.T) {
 		p.Watch(ctx, func() { changes <- struct{}{} })
 	}()
 	defer func() { cancel(); <-done }()
+	select {
+	case <-changes:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Watch told of no change for the pod that ended before it started")
+	}
 	r := create(t, p, "w-1", "t-1")
 	select {
 	case <-changes:
 		t.Fatal("Watch told of a change for a pod created")
 	case <-time.After(500 * time.Millisecond):
 	}
-	pod := getPod(t, p, r)
-	pod.Status.Phase, pod.Status.Reason = corev1.PodFailed, "Evicted"
-	if _, err := p.client.CoreV1().Pods(pod.Namespace).UpdateStatus(t.Context(), pod, metav1.UpdateOptions{}); err != nil {
-		t.Fatalf("mark the pod evicted: %v", err)
-	}
+	evict(r)
 	select {
 	case <-changes:
 	case <-time.After(30 * time.Second):
