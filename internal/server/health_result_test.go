@@ -61,11 +61,11 @@ func TestHealthResultOfAnotherCheckIgnored(t *testing.T) {
 	old := api.HealthCheck{Syntax: "bash", Script: "exit 1"}
 	heartbeatWith(t, s, cred, api.HealthCheckResult{Status: api.HealthFailed, Message: "old script", Key: old.Key()})
 	heartbeatWith(t, s, cred, api.HealthCheckResult{Status: api.HealthFailed, Message: "no key"})
-	if h := workerState(t, acme, wid).HealthCheck; h != nil {
+	if h := workerByID(t, acme, wid).HealthCheck; h != nil {
 		t.Fatalf("worker health = %+v after outcomes of other checks, want none recorded", h)
 	}
 	heartbeatWith(t, s, cred, api.HealthCheckResult{Status: api.HealthWarning, Message: "current", Key: current.Key()})
-	if h := workerState(t, acme, wid).HealthCheck; h == nil || h.Status != api.HealthWarning || h.Message != "current" {
+	if h := workerByID(t, acme, wid).HealthCheck; h == nil || h.Status != api.HealthWarning || h.Message != "current" {
 		t.Errorf("worker health = %+v, want the current check's warning", h)
 	}
 }
@@ -102,7 +102,7 @@ func testHealthOutcomesThrottled(t *testing.T, databaseURL string) {
 	for i := range 20 {
 		heartbeatWith(t, s, cred, outcome(i))
 	}
-	if h := workerState(t, acme, wid).HealthCheck; h == nil || h.Status != api.HealthFailed || h.Message != "0" {
+	if h := workerByID(t, acme, wid).HealthCheck; h == nil || h.Status != api.HealthFailed || h.Message != "0" {
 		t.Errorf("after a burst: health %+v, want the first outcome only", h)
 	}
 	if n := entries(); n != 1 {
@@ -125,7 +125,7 @@ func testHealthOutcomesThrottled(t *testing.T, databaseURL string) {
 	for _, status := range []string{api.HealthHealthy, api.HealthWarning, api.HealthHealthy} {
 		clock.Advance(5 * time.Second)
 		heartbeatWith(t, s, cred, api.HealthCheckResult{Status: status, Key: check.Key()})
-		if h := workerState(t, acme, wid).HealthCheck; h == nil || h.Status != status {
+		if h := workerByID(t, acme, wid).HealthCheck; h == nil || h.Status != status {
 			t.Errorf("health %+v, want %s recorded", h, status)
 		}
 	}

@@ -23,7 +23,7 @@ func workerHealth(t *testing.T, c *client.Client, id, status string) *api.Worker
 	t.Helper()
 	var got *api.WorkerHealth
 	eventually.Holds(t, fmt.Sprintf("worker %s's health check %s", id, status), 20*time.Second, func() bool {
-		got = workerState(t, c, id).HealthCheck
+		got = workerByID(t, c, id).HealthCheck
 		return got != nil && got.Status == status
 	})
 	return got
@@ -188,7 +188,7 @@ echo "WARNING: disk 91%% full"`, broken.workerID)})
 	// update, not at their next heartbeat.
 	setCheck(t, acme, api.HealthCheck{})
 	for _, m := range []*machine{broken, warned} {
-		if h := workerState(t, acme, m.workerID).HealthCheck; h != nil {
+		if h := workerByID(t, acme, m.workerID).HealthCheck; h != nil {
 			t.Errorf("worker %s right after the check was removed: health %+v, want none", m.workerID, h)
 		}
 	}
@@ -279,16 +279,16 @@ func TestHealthCheckBadInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := workerState(t, acme, cred.WorkerID).LastHeartbeatAt
+	before := workerByID(t, acme, cred.WorkerID).LastHeartbeatAt
 	status, body := post(t, s.URL()+"/agent/v1/heartbeat", cred.Credential, `{"health_check": {"status": "sick"}}`)
-	after := workerState(t, acme, cred.WorkerID)
+	after := workerByID(t, acme, cred.WorkerID)
 	if status != http.StatusOK || after.HealthCheck != nil || after.LastHeartbeatAt == nil || (before != nil && !after.LastHeartbeatAt.After(*before)) {
 		t.Errorf("heartbeat with status sick: %d %s, health %+v, heartbeat %v then %v; want it counted, the outcome not recorded",
 			status, body, after.HealthCheck, before, after.LastHeartbeatAt)
 	}
 	status, body = post(t, s.URL()+"/agent/v1/heartbeat", cred.Credential, `{"health_check": {"status": "failed", "message": "x"}}`)
-	if status != http.StatusOK || workerState(t, acme, cred.WorkerID).HealthCheck != nil {
-		t.Errorf("an outcome for a pool without a check: %d %s, worker health %+v; want it ignored", status, body, workerState(t, acme, cred.WorkerID).HealthCheck)
+	if status != http.StatusOK || workerByID(t, acme, cred.WorkerID).HealthCheck != nil {
+		t.Errorf("an outcome for a pool without a check: %d %s, worker health %+v; want it ignored", status, body, workerByID(t, acme, cred.WorkerID).HealthCheck)
 	}
 }
 

@@ -104,21 +104,6 @@ func (m *machine) kill(t *testing.T) {
 	<-m.exited
 }
 
-func workerState(t *testing.T, c *client.Client, id string) api.Worker {
-	t.Helper()
-	ws, err := c.ListWorkers(t.Context(), true)
-	if err != nil {
-		t.Fatalf("list workers: %v", err)
-	}
-	for _, w := range ws {
-		if w.ID == id {
-			return w
-		}
-	}
-	t.Fatalf("worker %s is not listed", id)
-	return api.Worker{}
-}
-
 func staticServer(t *testing.T) *testServer {
 	return startServer(t, func(c *server.Config) {
 		c.HeartbeatInterval = 100 * time.Millisecond
@@ -158,7 +143,7 @@ func TestStaticPool(t *testing.T) {
 		task.Steps[0].WorkerID == task.Steps[2].WorkerID {
 		t.Fatalf("static steps ran on %s and %s, want one on each of %v", task.Steps[0].WorkerID, task.Steps[2].WorkerID, static)
 	}
-	if d := workerState(t, acme, task.Steps[1].WorkerID); d.Provider != "process" {
+	if d := workerByID(t, acme, task.Steps[1].WorkerID); d.Provider != "process" {
 		t.Fatalf("dynamic step ran on a %s worker", d.Provider)
 	}
 	if !logHas(lines, api.LevelInfo, "static machine \"box-") {
@@ -191,12 +176,12 @@ func TestStaticPool(t *testing.T) {
 		t.Fatalf("after a machine died: task %s, steps %+v; want both on %s", task.State, task.Steps, m2.workerID)
 	}
 	eventually.Holds(t, "the dead machine shows unavailable", 30*time.Second, func() bool {
-		return workerState(t, acme, m1.workerID).State == api.WorkerUnavailable
+		return workerByID(t, acme, m1.workerID).State == api.WorkerUnavailable
 	})
 	// It comes back with its stored credential: idle again.
 	m1.start(t)
 	eventually.Holds(t, "the restarted machine is idle again", 10*time.Second, func() bool {
-		return workerState(t, acme, m1.workerID).State == api.WorkerIdle
+		return workerByID(t, acme, m1.workerID).State == api.WorkerIdle
 	})
 
 	// Deleted: its credential dies and its agent stops.
@@ -207,7 +192,7 @@ func TestStaticPool(t *testing.T) {
 	if m2.err != nil {
 		t.Fatalf("the deleted machine's agent: %v", m2.err)
 	}
-	if w := workerState(t, acme, m2.workerID); w.State != api.WorkerDestroyed || w.DestroyReason != api.DestroyDeleted {
+	if w := workerByID(t, acme, m2.workerID); w.State != api.WorkerDestroyed || w.DestroyReason != api.DestroyDeleted {
 		t.Fatalf("deleted worker = %+v", w)
 	}
 	err = acme.DeleteWorker(ctx, task.Steps[0].WorkerID)
@@ -278,7 +263,7 @@ func TestStaticRegistrationRefused(t *testing.T) {
 	// credential would live on. Without its machines it is.
 	err = acme.DeletePool(ctx, pool.ID)
 	wantStatus(t, "deleting a static pool that has a machine", err, http.StatusConflict, "delete them first")
-	if w := workerState(t, acme, ws[0].ID); w.State != api.WorkerIdle {
+	if w := workerByID(t, acme, ws[0].ID); w.State != api.WorkerIdle {
 		t.Fatalf("after the refused pool delete the machine is %s, want idle", w.State)
 	}
 	if err := acme.DeleteWorker(ctx, ws[0].ID); err != nil {
@@ -365,7 +350,7 @@ func TestUnavailableStaticWorkerStopsTheScriptTheServerFailed(t *testing.T) {
 		t.Fatalf("thaw agent: %v", err)
 	}
 	eventually.Holds(t, "the machine is idle again", 10*time.Second, func() bool {
-		return workerState(t, acme, m.workerID).State == api.WorkerIdle
+		return workerByID(t, acme, m.workerID).State == api.WorkerIdle
 	})
 	if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
 		t.Fatalf("the failed step's script (pid %d) still runs on a worker shown idle: kill -0 = %v", pid, err)
